@@ -1,0 +1,125 @@
+//! Write requests and their outcomes. A request is data, not code, so the SQLite writer thread
+//! and the PostgreSQL batching writer can run the same requests with the same rules.
+
+use crate::model::{BacktestRunRecord, BotSpec, DailyPerformance};
+use aurum_core::{
+    Candle, ClientOrderId, Fill, LedgerEntry, Money, OrderIntent, OrderStatus, Position, Symbol,
+    Timeframe,
+};
+
+/// One durable change, acknowledged only after the transaction holding it has committed.
+#[derive(Debug, Clone)]
+pub enum WriteOp {
+    /// Registers a bot (or updates its mode, strategy and config).
+    UpsertBot(BotSpec),
+    /// Stores an order intent as `new`, before anything is sent to a venue. Storing the same
+    /// intent again is a no-op; another intent under the same client order id is refused.
+    OrderIntent {
+        /// The bot placing it.
+        bot_id: String,
+        /// The intent.
+        intent: OrderIntent,
+    },
+    /// Appends an order event and moves the order to `status` (checked by the state machine).
+    OrderEvent {
+        /// The bot.
+        bot_id: String,
+        /// The order.
+        client_order_id: ClientOrderId,
+        /// Status after the event.
+        status: OrderStatus,
+        /// The venue's order id (on acknowledgement).
+        exchange_order_id: Option<String>,
+        /// Reason or venue message.
+        detail: Option<String>,
+        /// When.
+        ts_ms: i64,
+    },
+    /// Records a fill with its order update, position change and ledger entries, atomically.
+    /// The same fill (same pair and trade id) recorded twice is a no-op.
+    Fill {
+        /// The bot.
+        bot_id: String,
+        /// The fill.
+        fill: Fill,
+    },
+    /// A deposit, withdrawal or adjustment of one asset.
+    Cash {
+        /// The bot.
+        bot_id: String,
+        /// The movement (kind deposit, withdrawal or adjustment).
+        entry: LedgerEntry,
+        /// Why.
+        note: Option<String>,
+    },
+    /// Sets one engine-state value (kill switch, peak equity, cooldowns, phase...).
+    EngineState {
+        /// The bot.
+        bot_id: String,
+        /// The key.
+        key: String,
+        /// The value (JSON).
+        value: serde_json::Value,
+        /// When.
+        ts_ms: i64,
+    },
+    /// Inserts or replaces candles of one pair and timeframe.
+    Candles {
+        /// The pair.
+        symbol: Symbol,
+        /// The timeframe.
+        timeframe: Timeframe,
+        /// The candles.
+        candles: Vec<Candle>,
+    },
+    /// Inserts or replaces one day of a bot's performance.
+    PerformanceDay {
+        /// The bot.
+        bot_id: String,
+        /// The day.
+        day: DailyPerformance,
+    },
+    /// Stores a finished backtest with its trades and daily rows.
+    BacktestRun(Box<BacktestRunRecord>),
+}
+
+impl WriteOp {
+    /// A short name for logs and errors.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            WriteOp::UpsertBot(_) => "bot",
+            WriteOp::OrderIntent { .. } => "order intent",
+            WriteOp::OrderEvent { .. } => "order event",
+            WriteOp::Fill { .. } => "fill",
+            WriteOp::Cash { .. } => "cash movement",
+            WriteOp::EngineState { .. } => "engine state",
+            WriteOp::Candles { .. } => "candles",
+            WriteOp::PerformanceDay { .. } => "daily performance",
+            WriteOp::BacktestRun(_) => "backtest run",
+        }
+    }
+}
+
+/// What a fill did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FillOutcome {
+    /// The position after the fill (closed if the fill made it flat).
+    pub position: Position,
+    /// Which holding period of the pair it is.
+    pub position_seq: i64,
+    /// P&L booked by the fill.
+    pub realised_pnl: Money,
+    /// The order's status after the fill.
+    pub order_status: OrderStatus,
+}
+
+/// The acknowledgement of a committed write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// Stored.
+    Done,
+    /// Already stored identically before (an idempotent retry); nothing changed.
+    AlreadyRecorded,
+    /// A fill was stored.
+    Fill(Box<FillOutcome>),
+}

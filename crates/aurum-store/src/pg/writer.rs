@@ -1,0 +1,838 @@
+//! The PostgreSQL batching writer.
+//!
+//! Per batch, in one transaction: load every row the batch touches with a few `= ANY(...)`
+//! queries (`FOR UPDATE`, in a fixed order), plan each request in memory with the shared
+//! planner, then write all changes with one set-based statement per table (`unnest` arrays).
+//! A batch whose set-based write hits an unexpected database error is re-run with each request
+//! in its own SAVEPOINT, so one bad request fails alone. Serialization failures, deadlocks and
+//! lost connections are retried with backoff, a bounded number of times; a batch whose COMMIT
+//! outcome is unknown (connection lost during COMMIT) is looked up by its id before any retry,
+//! so it is never applied twice.
+
+use super::PgManager;
+use super::rows;
+use crate::error::{Result, StoreError};
+use crate::model::{
+    BacktestRunRecord, BotSpec, DailyPerformance, FillRecord, OrderRecord, PositionRecord,
+};
+use crate::ops::WriteOutcome;
+use crate::plan::{
+    Change, NeededRows, NewEventRow, NewLedgerRow, Overlay, PositionSlot, SeededOnly, plan,
+};
+use crate::writer::{Request, WriterConfig, WriterMetrics, acknowledge};
+use aurum_core::{Asset, Candle, ClientOrderId, Decimal, Money};
+use aurum_pool::{Pool, PooledConnection};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{GenericClient, Transaction};
+
+/// How long the writer keeps retrying a batch that failed for a transient reason.
+const RETRY_PATIENCE: Duration = Duration::from_secs(20);
+
+/// Why a batch attempt failed.
+enum Attempt {
+    /// Try again (serialization failure, deadlock, lost connection).
+    Retry(tokio_postgres::Error),
+    /// Connection lost while COMMIT was in flight: the batch may or may not be in.
+    Unknown(Vec<Result<WriteOutcome>>, tokio_postgres::Error),
+    /// A database error the set-based path cannot isolate: re-run one request per savepoint.
+    Isolate(tokio_postgres::Error),
+    /// Give up on the whole batch.
+    Fail(String),
+}
+
+fn transient(e: &tokio_postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    match e.code() {
+        Some(code) => {
+            *code == SqlState::T_R_SERIALIZATION_FAILURE
+                || *code == SqlState::T_R_DEADLOCK_DETECTED
+                || *code == SqlState::ADMIN_SHUTDOWN
+                || *code == SqlState::CRASH_SHUTDOWN
+                || *code == SqlState::CANNOT_CONNECT_NOW
+                || code.code().starts_with("08")
+        }
+        // No SQLSTATE: an I/O error on the socket.
+        None => true,
+    }
+}
+
+fn classify(e: tokio_postgres::Error) -> Attempt {
+    if transient(&e) {
+        Attempt::Retry(e)
+    } else {
+        Attempt::Isolate(e)
+    }
+}
+
+/// Unique ids for batches of this process.
+static BATCH_SEQ: AtomicU64 = AtomicU64::new(0);
+
+fn batch_id() -> String {
+    let n = BATCH_SEQ.fetch_add(1, Ordering::Relaxed);
+    let boot = *BOOT_NANOS;
+    format!("{}-{boot}-{n}", std::process::id())
+}
+
+static BOOT_NANOS: std::sync::LazyLock<u128> = std::sync::LazyLock::new(|| {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+});
+
+/// The writer task: owns one pooled connection while it is healthy, replaces it when not.
+pub(crate) async fn run(
+    pool: Pool<PgManager>,
+    mut rx: mpsc::Receiver<Request>,
+    metrics: Arc<WriterMetrics>,
+    config: WriterConfig,
+) {
+    let max_batch = config.max_batch.max(1);
+    let mut conn: Option<PooledConnection<PgManager>> = None;
+    let mut batch = Vec::with_capacity(max_batch);
+    let mut since_prune = 0u32;
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        while batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        metrics
+            .queue_depth
+            .fetch_sub(batch.len() as i64, Ordering::Relaxed);
+        let results = run_batch(&pool, &mut conn, &batch, &metrics, &config).await;
+        acknowledge(&metrics, std::mem::take(&mut batch), results);
+        since_prune += 1;
+        if since_prune >= 1000 {
+            since_prune = 0;
+            if let Some(c) = conn.as_mut() {
+                // Batch ids only matter for minutes after a crash; keep a day.
+                let cutoff = crate::sqlite::now_ms() - 86_400_000;
+                let _ = c
+                    .execute(
+                        "DELETE FROM aurum_writer_batches WHERE created_at_ms < $1",
+                        &[&cutoff],
+                    )
+                    .await;
+            }
+        }
+    }
+}
+
+async fn run_batch(
+    pool: &Pool<PgManager>,
+    conn: &mut Option<PooledConnection<PgManager>>,
+    batch: &[Request],
+    metrics: &WriterMetrics,
+    config: &WriterConfig,
+) -> Vec<Result<WriteOutcome>> {
+    let fail_all = |why: String| {
+        batch
+            .iter()
+            .map(|_| Err(StoreError::Commit(why.clone())))
+            .collect::<Vec<_>>()
+    };
+    let id = batch_id();
+    let started = Instant::now();
+    let mut backoff = Duration::from_millis(5);
+    let mut isolate = false;
+    let mut unknown: Option<Vec<Result<WriteOutcome>>> = None;
+    loop {
+        if conn.as_mut().is_some_and(|c| c.is_closed())
+            && let Some(c) = conn.take()
+        {
+            c.discard();
+        }
+        if conn.is_none() {
+            match pool.get().await {
+                Ok(c) => *conn = Some(c),
+                Err(e) => {
+                    if started.elapsed() < RETRY_PATIENCE {
+                        metrics.retries_total.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_millis(500));
+                        continue;
+                    }
+                    return fail_all(StoreError::from_pool(e).to_string());
+                }
+            }
+        }
+        let Some(client) = conn.as_mut() else {
+            continue;
+        };
+        if let Some(results) = unknown.take() {
+            // The last COMMIT's outcome is unknown: find out before doing anything again.
+            match client
+                .query_opt(
+                    "SELECT 1 FROM aurum_writer_batches WHERE batch_id = $1",
+                    &[&id],
+                )
+                .await
+            {
+                Ok(Some(_)) => return results,
+                Ok(None) => {}
+                Err(e) => {
+                    unknown = Some(results);
+                    if started.elapsed() < RETRY_PATIENCE && transient(&e) {
+                        if let Some(c) = conn.take() {
+                            c.discard();
+                        }
+                        tokio::time::sleep(backoff).await;
+                        continue;
+                    }
+                    return fail_all(format!("could not learn whether the batch committed: {e}"));
+                }
+            }
+        }
+        let attempt = attempt_batch(client, batch, &id, isolate, config).await;
+        let commit_time = started.elapsed();
+        match attempt {
+            Ok(results) => {
+                metrics.commit_time.record_duration(commit_time);
+                return results;
+            }
+            Err(Attempt::Isolate(e)) if !isolate => {
+                tracing::debug!("batch hit {e}; re-running it one request per savepoint");
+                isolate = true;
+            }
+            Err(Attempt::Isolate(e)) => return fail_all(e.to_string()),
+            Err(Attempt::Fail(why)) => return fail_all(why),
+            Err(Attempt::Retry(e)) | Err(Attempt::Unknown(_, e))
+                if started.elapsed() >= RETRY_PATIENCE =>
+            {
+                return fail_all(format!(
+                    "gave up after {:.1}s of retries: {e}",
+                    started.elapsed().as_secs_f64()
+                ));
+            }
+            Err(Attempt::Retry(e)) => {
+                metrics.retries_total.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!("PostgreSQL writer retrying a batch: {e}");
+                let connection_lost = e.is_closed()
+                    || e.code().is_none()
+                    || e.code()
+                        .is_some_and(|c| c.code().starts_with("57") || c.code().starts_with("08"));
+                if connection_lost && let Some(c) = conn.take() {
+                    c.discard();
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_millis(500));
+            }
+            Err(Attempt::Unknown(results, e)) => {
+                metrics.retries_total.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(
+                    "PostgreSQL connection lost during COMMIT ({e}); checking whether the batch landed"
+                );
+                unknown = Some(results);
+                if let Some(c) = conn.take() {
+                    c.discard();
+                }
+                tokio::time::sleep(backoff).await;
+            }
+        }
+    }
+}
+
+async fn attempt_batch(
+    client: &mut tokio_postgres::Client,
+    batch: &[Request],
+    id: &str,
+    isolate: bool,
+    config: &WriterConfig,
+) -> std::result::Result<Vec<Result<WriteOutcome>>, Attempt> {
+    let mut tx = client.transaction().await.map_err(classify)?;
+    tx.execute(
+        "INSERT INTO aurum_writer_batches (batch_id, created_at_ms) VALUES ($1, $2)",
+        &[&id, &crate::sqlite::now_ms()],
+    )
+    .await
+    .map_err(classify)?;
+    let mut results = Vec::with_capacity(batch.len());
+    let mut overlay = Overlay::default();
+    if isolate {
+        for req in batch {
+            let sp = tx.savepoint("op").await.map_err(classify)?;
+            prefetch(&sp, &NeededRows::of([&req.op]), &mut overlay)
+                .await
+                .map_err(classify)?;
+            match plan(&req.op, &mut SeededOnly, &mut overlay) {
+                Ok(planned) => match write_changes(&sp, &planned.changes).await {
+                    Ok(()) => {
+                        sp.commit().await.map_err(classify)?;
+                        overlay.absorb(&planned.changes);
+                        results.push(Ok(planned.outcome));
+                    }
+                    Err(e) if transient(&e) => return Err(Attempt::Retry(e)),
+                    Err(e) => {
+                        sp.rollback().await.map_err(classify)?;
+                        results.push(Err(StoreError::pg(format!("writing a {}", req.op.kind()))(
+                            e,
+                        )));
+                    }
+                },
+                Err(e) => {
+                    sp.rollback().await.map_err(classify)?;
+                    results.push(Err(e));
+                }
+            }
+        }
+    } else {
+        prefetch(
+            &tx,
+            &NeededRows::of(batch.iter().map(|r| &r.op)),
+            &mut overlay,
+        )
+        .await
+        .map_err(classify)?;
+        let mut all_changes = Vec::new();
+        for req in batch {
+            match plan(&req.op, &mut SeededOnly, &mut overlay) {
+                Ok(planned) => {
+                    overlay.absorb(&planned.changes);
+                    all_changes.extend(planned.changes);
+                    results.push(Ok(planned.outcome));
+                }
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        write_changes(&tx, &all_changes).await.map_err(classify)?;
+    }
+    if config.commit_delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(config.commit_delay_ms)).await;
+    }
+    match tx.commit().await {
+        Ok(()) => Ok(results),
+        Err(e) if e.is_closed() || e.code().is_none() => Err(Attempt::Unknown(results, e)),
+        Err(e) if transient(&e) => Err(Attempt::Retry(e)),
+        Err(e) => Err(Attempt::Fail(format!("COMMIT failed: {e}"))),
+    }
+}
+
+/// Loads every row the batch needs, locking the ones it will change.
+pub(crate) async fn prefetch(
+    tx: &impl GenericClient,
+    need: &NeededRows,
+    ov: &mut Overlay,
+) -> std::result::Result<(), tokio_postgres::Error> {
+    if !need.bots.is_empty() {
+        let ids: Vec<&str> = need.bots.iter().map(String::as_str).collect();
+        let found = tx
+            .query("SELECT bot_id FROM bots WHERE bot_id = ANY($1)", &[&ids])
+            .await?;
+        let found: Vec<String> = found.iter().map(|r| r.get(0)).collect();
+        for b in &need.bots {
+            ov.seed_bot(b.clone(), found.contains(b));
+        }
+    }
+    if !need.orders.is_empty() {
+        let ids: Vec<&str> = need.orders.iter().map(|c| c.as_str()).collect();
+        let sql = format!(
+            "SELECT {} FROM orders WHERE client_order_id = ANY($1) ORDER BY client_order_id FOR UPDATE",
+            rows::ORDER_COLS
+        );
+        let mut found: HashMap<String, OrderRecord> = HashMap::new();
+        for r in tx.query(&sql, &[&ids]).await? {
+            if let Ok(o) = rows::order(&r) {
+                found.insert(o.intent.client_order_id.to_string(), o);
+            }
+        }
+        for id in &need.orders {
+            ov.seed_order(id.clone(), found.remove(id.as_str()));
+        }
+    }
+    if !need.slots.is_empty() {
+        let bots: Vec<&str> = need.slots.iter().map(|(b, _)| b.as_str()).collect();
+        let syms: Vec<String> = need.slots.iter().map(|(_, s)| s.to_string()).collect();
+        let sql = format!(
+            "SELECT {} FROM positions WHERE closed_at_ms IS NULL AND (bot_id, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+             ORDER BY bot_id, symbol FOR UPDATE",
+            rows::POSITION_COLS
+        );
+        let mut open: HashMap<(String, String), PositionRecord> = HashMap::new();
+        for r in tx.query(&sql, &[&bots, &syms]).await? {
+            if let Ok(p) = rows::position(&r) {
+                open.insert((p.bot_id.clone(), p.position.symbol.to_string()), p);
+            }
+        }
+        let last = tx
+            .query(
+                "SELECT bot_id, symbol, MAX(seq) FROM positions WHERE (bot_id, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+                 GROUP BY bot_id, symbol",
+                &[&bots, &syms],
+            )
+            .await?;
+        let last: HashMap<(String, String), i64> = last
+            .iter()
+            .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+            .collect();
+        for (bot, sym) in &need.slots {
+            let key = (bot.clone(), sym.to_string());
+            let slot = PositionSlot {
+                open: open.remove(&key).map(|p| (p.seq, p.position)),
+                last_seq: last.get(&key).copied().unwrap_or(0),
+            };
+            ov.seed_position(bot.clone(), sym.clone(), slot);
+        }
+    }
+    if !need.balances.is_empty() {
+        let bots: Vec<&str> = need.balances.iter().map(|(b, _)| b.as_str()).collect();
+        let assets: Vec<&str> = need.balances.iter().map(|(_, a)| a.as_str()).collect();
+        let found = tx
+            .query(
+                "SELECT bot_id, asset, amount FROM balances WHERE (bot_id, asset) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+                 ORDER BY bot_id, asset FOR UPDATE",
+                &[&bots, &assets],
+            )
+            .await?;
+        let found: HashMap<(String, String), Decimal> = found
+            .iter()
+            .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+            .collect();
+        for (bot, asset) in &need.balances {
+            let amount = found
+                .get(&(bot.clone(), asset.to_string()))
+                .copied()
+                .unwrap_or(Decimal::ZERO);
+            ov.seed_balance(bot.clone(), asset.clone(), amount);
+        }
+    }
+    if !need.fills.is_empty() {
+        let bots: Vec<&str> = need.fills.iter().map(|(b, _, _)| b.as_str()).collect();
+        let syms: Vec<String> = need.fills.iter().map(|(_, s, _)| s.to_string()).collect();
+        let trades: Vec<&str> = need.fills.iter().map(|(_, _, t)| t.as_str()).collect();
+        let sql = format!(
+            "SELECT {} FROM fills WHERE (bot_id, symbol, trade_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))",
+            rows::FILL_COLS
+        );
+        let mut found: HashMap<(String, String, String), FillRecord> = HashMap::new();
+        for r in tx.query(&sql, &[&bots, &syms, &trades]).await? {
+            if let Ok(f) = rows::fill(&r) {
+                found.insert(
+                    (
+                        f.bot_id.clone(),
+                        f.fill.symbol.to_string(),
+                        f.fill.trade_id.clone(),
+                    ),
+                    f,
+                );
+            }
+        }
+        for (bot, sym, trade) in &need.fills {
+            let f = found
+                .remove(&(bot.clone(), sym.to_string(), trade.clone()))
+                .map(|f| f.fill);
+            ov.seed_fill(bot.clone(), sym.clone(), trade.clone(), f);
+        }
+    }
+    Ok(())
+}
+
+/// The changes of a batch, collapsed to one final row per key where rows are updated.
+#[derive(Default)]
+struct Grouped<'a> {
+    bots: Vec<&'a BotSpec>,
+    new_orders: Vec<ClientOrderId>,
+    orders: HashMap<ClientOrderId, &'a OrderRecord>,
+    events: Vec<&'a NewEventRow>,
+    fills: Vec<&'a FillRecord>,
+    new_positions: BTreeMap<(String, String, i64), &'a PositionRecord>,
+    positions: BTreeMap<(String, String, i64), &'a PositionRecord>,
+    ledger: Vec<&'a NewLedgerRow>,
+    balances: BTreeMap<(String, Asset), (Money, i64)>,
+    engine_state: BTreeMap<(String, String), (&'a serde_json::Value, i64)>,
+    candles: BTreeMap<(String, &'static str, i64), &'a Candle>,
+    days: BTreeMap<(String, String), &'a DailyPerformance>,
+    runs: Vec<&'a BacktestRunRecord>,
+}
+
+fn group(changes: &[Change]) -> Grouped<'_> {
+    let mut g = Grouped::default();
+    for c in changes {
+        match c {
+            Change::UpsertBot(b) => g.bots.push(b),
+            Change::InsertOrder(o) => {
+                g.new_orders.push(o.intent.client_order_id.clone());
+                g.orders.insert(o.intent.client_order_id.clone(), o);
+            }
+            Change::UpdateOrder(o) => {
+                g.orders.insert(o.intent.client_order_id.clone(), o);
+            }
+            Change::InsertEvent(e) => g.events.push(e),
+            Change::InsertFill(f) => g.fills.push(f),
+            Change::UpsertPosition { record, is_new } => {
+                let key = (
+                    record.bot_id.clone(),
+                    record.position.symbol.to_string(),
+                    record.seq,
+                );
+                if *is_new || g.new_positions.contains_key(&key) {
+                    g.new_positions.insert(key, record);
+                } else {
+                    g.positions.insert(key, record);
+                }
+            }
+            Change::InsertLedger(l) => g.ledger.push(l),
+            Change::SetBalance {
+                bot_id,
+                asset,
+                amount,
+                ts_ms,
+            } => {
+                g.balances
+                    .insert((bot_id.clone(), asset.clone()), (*amount, *ts_ms));
+            }
+            Change::SetEngineState {
+                bot_id,
+                key,
+                value,
+                ts_ms,
+            } => {
+                g.engine_state
+                    .insert((bot_id.clone(), key.clone()), (value, *ts_ms));
+            }
+            Change::UpsertCandles {
+                symbol,
+                timeframe,
+                candles,
+            } => {
+                for c in candles {
+                    g.candles
+                        .insert((symbol.to_string(), timeframe.as_str(), c.open_time_ms), c);
+                }
+            }
+            Change::UpsertPerformanceDay { bot_id, day } => {
+                g.days.insert((bot_id.clone(), day.day.clone()), day);
+            }
+            Change::InsertBacktestRun(r) => g.runs.push(r),
+        }
+    }
+    g
+}
+
+fn strs<T: ToString>(items: impl Iterator<Item = T>) -> Vec<String> {
+    items.map(|x| x.to_string()).collect()
+}
+
+/// Writes a batch's changes with one statement per table.
+pub(crate) async fn write_changes(
+    tx: &Transaction<'_>,
+    changes: &[Change],
+) -> std::result::Result<(), tokio_postgres::Error> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let g = group(changes);
+    for b in &g.bots {
+        tx.execute(
+            "INSERT INTO bots (bot_id, mode, strategy, quote_asset, config, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (bot_id) DO UPDATE SET mode = excluded.mode, strategy = excluded.strategy,
+             quote_asset = excluded.quote_asset, config = excluded.config",
+            &[&b.bot_id, &b.mode, &b.strategy, &b.quote_asset.as_str(), &b.config, &b.created_at_ms],
+        )
+        .await?;
+    }
+    if !g.new_orders.is_empty() {
+        let os: Vec<&OrderRecord> = g
+            .new_orders
+            .iter()
+            .filter_map(|id| g.orders.get(id).copied())
+            .collect();
+        let ids = strs(os.iter().map(|o| &o.intent.client_order_id));
+        let bots: Vec<&str> = os.iter().map(|o| o.bot_id.as_str()).collect();
+        let eids: Vec<Option<&str>> = os.iter().map(|o| o.exchange_order_id.as_deref()).collect();
+        let syms = strs(os.iter().map(|o| &o.intent.symbol));
+        let sides: Vec<&str> = os.iter().map(|o| o.intent.side.as_str()).collect();
+        let types: Vec<&str> = os.iter().map(|o| o.intent.order_type.as_str()).collect();
+        let tifs: Vec<Option<&str>> = os
+            .iter()
+            .map(|o| o.intent.time_in_force.map(|t| t.as_str()))
+            .collect();
+        let qty: Vec<Option<Decimal>> = os.iter().map(|o| o.intent.quantity).collect();
+        let qqty: Vec<Option<Decimal>> = os.iter().map(|o| o.intent.quote_quantity).collect();
+        let price: Vec<Option<Decimal>> = os.iter().map(|o| o.intent.price).collect();
+        let stop: Vec<Option<Decimal>> = os.iter().map(|o| o.intent.stop_price).collect();
+        let trail: Vec<Option<i32>> = os
+            .iter()
+            .map(|o| {
+                o.intent
+                    .trailing_delta_bps
+                    .map(|v| v.min(i32::MAX as u32) as i32)
+            })
+            .collect();
+        let status: Vec<&str> = os.iter().map(|o| o.status.as_str()).collect();
+        let fq: Vec<Decimal> = os.iter().map(|o| o.filled_qty).collect();
+        let fquote: Vec<Decimal> = os.iter().map(|o| o.filled_quote).collect();
+        let created: Vec<i64> = os.iter().map(|o| o.intent.created_at_ms).collect();
+        let updated: Vec<i64> = os.iter().map(|o| o.updated_at_ms).collect();
+        tx.execute(
+            &format!(
+                "INSERT INTO orders ({}) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                 $7::text[], $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[], $12::int[], $13::text[], $14::numeric[],
+                 $15::numeric[], $16::bigint[], $17::bigint[])",
+                rows::ORDER_COLS
+            ),
+            &[&ids, &bots, &eids, &syms, &sides, &types, &tifs, &qty, &qqty, &price, &stop, &trail, &status, &fq, &fquote, &created, &updated],
+        )
+        .await?;
+    }
+    let updated: Vec<&OrderRecord> = g
+        .orders
+        .iter()
+        .filter(|(id, _)| !g.new_orders.contains(id))
+        .map(|(_, o)| *o)
+        .collect();
+    if !updated.is_empty() {
+        let ids = strs(updated.iter().map(|o| &o.intent.client_order_id));
+        let status: Vec<&str> = updated.iter().map(|o| o.status.as_str()).collect();
+        let eids: Vec<Option<&str>> = updated
+            .iter()
+            .map(|o| o.exchange_order_id.as_deref())
+            .collect();
+        let fq: Vec<Decimal> = updated.iter().map(|o| o.filled_qty).collect();
+        let fquote: Vec<Decimal> = updated.iter().map(|o| o.filled_quote).collect();
+        let ts: Vec<i64> = updated.iter().map(|o| o.updated_at_ms).collect();
+        tx.execute(
+            "UPDATE orders o SET status = u.status, exchange_order_id = u.eid, filled_qty = u.fq, filled_quote = u.fquote,
+             updated_at_ms = u.ts
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::bigint[]) AS u(id, status, eid, fq, fquote, ts)
+             WHERE o.client_order_id = u.id",
+            &[&ids, &status, &eids, &fq, &fquote, &ts],
+        )
+        .await?;
+    }
+    if !g.events.is_empty() {
+        let ids = strs(g.events.iter().map(|e| &e.client_order_id));
+        let bots: Vec<&str> = g.events.iter().map(|e| e.bot_id.as_str()).collect();
+        let status: Vec<&str> = g.events.iter().map(|e| e.status.as_str()).collect();
+        let eids: Vec<Option<&str>> = g
+            .events
+            .iter()
+            .map(|e| e.exchange_order_id.as_deref())
+            .collect();
+        let detail: Vec<Option<&str>> = g.events.iter().map(|e| e.detail.as_deref()).collect();
+        let ts: Vec<i64> = g.events.iter().map(|e| e.ts_ms).collect();
+        tx.execute(
+            "INSERT INTO order_events (client_order_id, bot_id, status, exchange_order_id, detail, ts_ms)
+             SELECT a, b, c, d, e, f FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+             WITH ORDINALITY AS u(a, b, c, d, e, f, n) ORDER BY n",
+            &[&ids, &bots, &status, &eids, &detail, &ts],
+        )
+        .await?;
+    }
+    if !g.fills.is_empty() {
+        let f = &g.fills;
+        let bots: Vec<&str> = f.iter().map(|x| x.bot_id.as_str()).collect();
+        let syms = strs(f.iter().map(|x| &x.fill.symbol));
+        let trades: Vec<&str> = f.iter().map(|x| x.fill.trade_id.as_str()).collect();
+        let ids = strs(f.iter().map(|x| &x.fill.client_order_id));
+        let sides: Vec<&str> = f.iter().map(|x| x.fill.side.as_str()).collect();
+        let price: Vec<Decimal> = f.iter().map(|x| x.fill.price).collect();
+        let qty: Vec<Decimal> = f.iter().map(|x| x.fill.quantity).collect();
+        let fee: Vec<Decimal> = f.iter().map(|x| x.fill.fee).collect();
+        let fee_asset: Vec<&str> = f.iter().map(|x| x.fill.fee_asset.as_str()).collect();
+        let pnl: Vec<Decimal> = f.iter().map(|x| x.realised_pnl).collect();
+        let seq: Vec<i64> = f.iter().map(|x| x.position_seq).collect();
+        let ts: Vec<i64> = f.iter().map(|x| x.fill.ts_ms).collect();
+        tx.execute(
+            &format!(
+                "INSERT INTO fills ({}) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[],
+                 $7::numeric[], $8::numeric[], $9::text[], $10::numeric[], $11::bigint[], $12::bigint[])",
+                rows::FILL_COLS
+            ),
+            &[&bots, &syms, &trades, &ids, &sides, &price, &qty, &fee, &fee_asset, &pnl, &seq, &ts],
+        )
+        .await?;
+    }
+    // Existing positions first: closing one frees the "one open position per pair" slot that a
+    // position opened in the same batch takes.
+    for (set, insert) in [(&g.positions, false), (&g.new_positions, true)] {
+        if set.is_empty() {
+            continue;
+        }
+        let ps: Vec<&PositionRecord> = set.values().copied().collect();
+        let bots: Vec<&str> = ps.iter().map(|p| p.bot_id.as_str()).collect();
+        let syms = strs(ps.iter().map(|p| &p.position.symbol));
+        let seq: Vec<i64> = ps.iter().map(|p| p.seq).collect();
+        let qty: Vec<Decimal> = ps.iter().map(|p| p.position.quantity).collect();
+        let cost: Vec<Decimal> = ps.iter().map(|p| p.position.cost_basis).collect();
+        let bq: Vec<Decimal> = ps.iter().map(|p| p.position.bought_qty).collect();
+        let bquote: Vec<Decimal> = ps.iter().map(|p| p.position.bought_quote).collect();
+        let avg: Vec<Decimal> = ps.iter().map(|p| p.position.avg_entry_price()).collect();
+        let pnl: Vec<Decimal> = ps.iter().map(|p| p.position.realised_pnl).collect();
+        let fees: Vec<Decimal> = ps.iter().map(|p| p.position.fees_quote).collect();
+        let count: Vec<i64> = ps
+            .iter()
+            .map(|p| i64::from(p.position.fill_count))
+            .collect();
+        let opened: Vec<i64> = ps.iter().map(|p| p.position.opened_at_ms).collect();
+        let closed: Vec<Option<i64>> = ps.iter().map(|p| p.position.closed_at_ms).collect();
+        let arrays = "unnest($1::text[], $2::text[], $3::bigint[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[],
+             $8::numeric[], $9::numeric[], $10::numeric[], $11::bigint[], $12::bigint[], $13::bigint[])";
+        let sql = if insert {
+            format!(
+                "INSERT INTO positions (bot_id, symbol, seq, quantity, cost_basis, bought_qty, bought_quote, avg_entry_price,
+                 realised_pnl, fees_quote, fill_count, opened_at_ms, closed_at_ms) SELECT * FROM {arrays}"
+            )
+        } else {
+            format!(
+                "UPDATE positions p SET quantity = u.qty, cost_basis = u.cost, bought_qty = u.bq, bought_quote = u.bquote,
+                 avg_entry_price = u.avg, realised_pnl = u.pnl, fees_quote = u.fees, fill_count = u.n, opened_at_ms = u.opened,
+                 closed_at_ms = u.closed
+                 FROM {arrays} AS u(bot, sym, seq, qty, cost, bq, bquote, avg, pnl, fees, n, opened, closed)
+                 WHERE p.bot_id = u.bot AND p.symbol = u.sym AND p.seq = u.seq"
+            )
+        };
+        tx.execute(
+            &sql,
+            &[
+                &bots, &syms, &seq, &qty, &cost, &bq, &bquote, &avg, &pnl, &fees, &count, &opened,
+                &closed,
+            ],
+        )
+        .await?;
+    }
+    if !g.ledger.is_empty() {
+        let l = &g.ledger;
+        let bots: Vec<&str> = l.iter().map(|x| x.bot_id.as_str()).collect();
+        let assets: Vec<&str> = l.iter().map(|x| x.entry.asset.as_str()).collect();
+        let amounts: Vec<Decimal> = l.iter().map(|x| x.entry.amount).collect();
+        let kinds: Vec<&str> = l.iter().map(|x| x.entry.kind.as_str()).collect();
+        let syms: Vec<Option<&str>> = l.iter().map(|x| x.symbol.as_deref()).collect();
+        let trades: Vec<Option<&str>> = l.iter().map(|x| x.trade_id.as_deref()).collect();
+        let notes: Vec<Option<&str>> = l.iter().map(|x| x.note.as_deref()).collect();
+        let ts: Vec<i64> = l.iter().map(|x| x.entry.ts_ms).collect();
+        tx.execute(
+            "INSERT INTO ledger (bot_id, asset, amount, kind, symbol, trade_id, note, ts_ms)
+             SELECT a, b, c, d, e, f, g, h FROM unnest($1::text[], $2::text[], $3::numeric[], $4::text[], $5::text[], $6::text[],
+             $7::text[], $8::bigint[]) WITH ORDINALITY AS u(a, b, c, d, e, f, g, h, n) ORDER BY n",
+            &[&bots, &assets, &amounts, &kinds, &syms, &trades, &notes, &ts],
+        )
+        .await?;
+    }
+    if !g.balances.is_empty() {
+        let bots: Vec<&str> = g.balances.keys().map(|(b, _)| b.as_str()).collect();
+        let assets: Vec<&str> = g.balances.keys().map(|(_, a)| a.as_str()).collect();
+        let amounts: Vec<Decimal> = g.balances.values().map(|(a, _)| *a).collect();
+        let ts: Vec<i64> = g.balances.values().map(|(_, t)| *t).collect();
+        tx.execute(
+            "INSERT INTO balances (bot_id, asset, amount, updated_at_ms) SELECT * FROM unnest($1::text[], $2::text[], $3::numeric[], $4::bigint[])
+             ON CONFLICT (bot_id, asset) DO UPDATE SET amount = excluded.amount, updated_at_ms = excluded.updated_at_ms",
+            &[&bots, &assets, &amounts, &ts],
+        )
+        .await?;
+    }
+    if !g.engine_state.is_empty() {
+        let bots: Vec<&str> = g.engine_state.keys().map(|(b, _)| b.as_str()).collect();
+        let keys: Vec<&str> = g.engine_state.keys().map(|(_, k)| k.as_str()).collect();
+        let values: Vec<&serde_json::Value> = g.engine_state.values().map(|(v, _)| *v).collect();
+        let ts: Vec<i64> = g.engine_state.values().map(|(_, t)| *t).collect();
+        tx.execute(
+            "INSERT INTO engine_state (bot_id, key, value, updated_at_ms) SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::bigint[])
+             ON CONFLICT (bot_id, key) DO UPDATE SET value = excluded.value, updated_at_ms = excluded.updated_at_ms",
+            &[&bots, &keys, &values, &ts],
+        )
+        .await?;
+    }
+    let candles: Vec<_> = g.candles.iter().collect();
+    for chunk in candles.chunks(20_000) {
+        let syms: Vec<&str> = chunk.iter().map(|((s, _, _), _)| s.as_str()).collect();
+        let tfs: Vec<&str> = chunk.iter().map(|((_, t, _), _)| *t).collect();
+        let ts: Vec<i64> = chunk.iter().map(|((_, _, t), _)| *t).collect();
+        let o: Vec<Decimal> = chunk.iter().map(|(_, c)| c.open).collect();
+        let h: Vec<Decimal> = chunk.iter().map(|(_, c)| c.high).collect();
+        let l: Vec<Decimal> = chunk.iter().map(|(_, c)| c.low).collect();
+        let c: Vec<Decimal> = chunk.iter().map(|(_, c)| c.close).collect();
+        let v: Vec<Decimal> = chunk.iter().map(|(_, c)| c.volume).collect();
+        tx.execute(
+            "INSERT INTO market_data (symbol, timeframe, open_time_ms, open, high, low, close, volume)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[])
+             ON CONFLICT (symbol, timeframe, open_time_ms) DO UPDATE SET open = excluded.open, high = excluded.high,
+             low = excluded.low, close = excluded.close, volume = excluded.volume",
+            &[&syms, &tfs, &ts, &o, &h, &l, &c, &v],
+        )
+        .await?;
+    }
+    for ((bot, _), d) in &g.days {
+        tx.execute(
+            "INSERT INTO performance_daily (bot_id, day, start_equity, end_equity, realised_pnl, fees, trades, wins, losses)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (bot_id, day) DO UPDATE SET start_equity = excluded.start_equity, end_equity = excluded.end_equity,
+             realised_pnl = excluded.realised_pnl, fees = excluded.fees, trades = excluded.trades, wins = excluded.wins,
+             losses = excluded.losses",
+            &[bot, &d.day, &d.start_equity, &d.end_equity, &d.realised_pnl, &d.fees, &d.trades, &d.wins, &d.losses],
+        )
+        .await?;
+    }
+    for run in &g.runs {
+        write_backtest_run(tx, run).await?;
+    }
+    Ok(())
+}
+
+async fn write_backtest_run(
+    tx: &Transaction<'_>,
+    run: &BacktestRunRecord,
+) -> std::result::Result<(), tokio_postgres::Error> {
+    let sources = serde_json::Value::from(run.data_sources.clone());
+    tx.execute(
+        "INSERT INTO backtest_runs (run_id, strategy, params, pairs, timeframe, data_sources, start_cash, final_equity,
+         fee_rate, candles, trades, metrics, started_at_ms, finished_at_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        &[
+            &run.run_id,
+            &run.strategy,
+            &run.params,
+            &run.pairs.join(","),
+            &run.timeframe,
+            &sources.to_string(),
+            &run.start_cash,
+            &run.final_equity,
+            &run.fee_rate,
+            &run.candles,
+            &(run.trades.len() as i64),
+            &run.metrics,
+            &run.started_at_ms,
+            &run.finished_at_ms,
+        ],
+    )
+    .await?;
+    if !run.trades.is_empty() {
+        let t = &run.trades;
+        let ids: Vec<&str> = t.iter().map(|_| run.run_id.as_str()).collect();
+        let seq: Vec<i64> = (1..=t.len() as i64).collect();
+        let pair: Vec<&str> = t.iter().map(|x| x.pair.as_str()).collect();
+        let et: Vec<i64> = t.iter().map(|x| x.entry_time_ms).collect();
+        let ep: Vec<Decimal> = t.iter().map(|x| x.entry_price).collect();
+        let xt: Vec<i64> = t.iter().map(|x| x.exit_time_ms).collect();
+        let xp: Vec<Decimal> = t.iter().map(|x| x.exit_price).collect();
+        let q: Vec<Decimal> = t.iter().map(|x| x.quantity).collect();
+        let pnl: Vec<Decimal> = t.iter().map(|x| x.pnl).collect();
+        let fees: Vec<Decimal> = t.iter().map(|x| x.fees).collect();
+        let why: Vec<&str> = t.iter().map(|x| x.exit_reason.as_str()).collect();
+        tx.execute(
+            "INSERT INTO backtest_trades (run_id, seq, pair, entry_time_ms, entry_price, exit_time_ms, exit_price, quantity, pnl, fees, exit_reason)
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::numeric[], $6::bigint[], $7::numeric[],
+             $8::numeric[], $9::numeric[], $10::numeric[], $11::text[])",
+            &[&ids, &seq, &pair, &et, &ep, &xt, &xp, &q, &pnl, &fees, &why],
+        )
+        .await?;
+    }
+    for d in &run.daily {
+        tx.execute(
+            "INSERT INTO backtest_daily (run_id, day, start_equity, end_equity, realised_pnl, fees, trades, wins, losses)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &[&run.run_id, &d.day, &d.start_equity, &d.end_equity, &d.realised_pnl, &d.fees, &d.trades, &d.wins, &d.losses],
+        )
+        .await?;
+    }
+    Ok(())
+}

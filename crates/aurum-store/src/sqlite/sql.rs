@@ -1,0 +1,768 @@
+//! SQLite statements: reading rows into domain values, the planner's state source, and writing
+//! planned changes. Used by the writer thread and by the load-test baselines alike.
+
+use crate::error::{Result, StoreError};
+use crate::model::{
+    BacktestRunRecord, BacktestRunSummary, BacktestTrade, BotSpec, DailyPerformance, FillRecord,
+    LedgerRecord, OrderEventRecord, OrderRecord, PositionRecord,
+};
+use crate::ops::{WriteOp, WriteOutcome};
+use crate::plan::{Change, Overlay, PositionSlot, StateSource, plan};
+use aurum_core::{
+    Asset, Candle, ClientOrderId, Decimal, Fill, LedgerEntry, LedgerKind, Money, OrderIntent,
+    OrderStatus, Position, Symbol,
+};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use std::str::FromStr;
+
+/// Reads a decimal stored as text.
+pub(crate) fn dec(row: &Row<'_>, idx: usize, table: &'static str) -> Result<Decimal> {
+    let text: String = row
+        .get(idx)
+        .map_err(StoreError::sqlite(format!("reading {table}")))?;
+    Decimal::from_str(&text).map_err(|e| StoreError::Corrupt {
+        table,
+        reason: format!("column {idx}: {text:?} is not a decimal: {e}"),
+    })
+}
+
+/// Reads an optional decimal stored as text.
+pub(crate) fn opt_dec(row: &Row<'_>, idx: usize, table: &'static str) -> Result<Option<Decimal>> {
+    let text: Option<String> = row
+        .get(idx)
+        .map_err(StoreError::sqlite(format!("reading {table}")))?;
+    text.map(|t| {
+        Decimal::from_str(&t).map_err(|e| StoreError::Corrupt {
+            table,
+            reason: format!("column {idx}: {t:?} is not a decimal: {e}"),
+        })
+    })
+    .transpose()
+}
+
+/// Reads a column and parses it with `FromStr`.
+pub(crate) fn parsed<T: FromStr>(row: &Row<'_>, idx: usize, table: &'static str) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    let text: String = row
+        .get(idx)
+        .map_err(StoreError::sqlite(format!("reading {table}")))?;
+    text.parse().map_err(|e: T::Err| StoreError::Corrupt {
+        table,
+        reason: format!("column {idx}: {text:?}: {e}"),
+    })
+}
+
+fn opt_parsed<T: FromStr>(row: &Row<'_>, idx: usize, table: &'static str) -> Result<Option<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    let text: Option<String> = row
+        .get(idx)
+        .map_err(StoreError::sqlite(format!("reading {table}")))?;
+    text.map(|t| {
+        t.parse().map_err(|e: T::Err| StoreError::Corrupt {
+            table,
+            reason: format!("column {idx}: {t:?}: {e}"),
+        })
+    })
+    .transpose()
+}
+
+pub(crate) fn get<T: rusqlite::types::FromSql>(
+    row: &Row<'_>,
+    idx: usize,
+    table: &'static str,
+) -> Result<T> {
+    row.get(idx)
+        .map_err(StoreError::sqlite(format!("reading {table}")))
+}
+
+fn json(row: &Row<'_>, idx: usize, table: &'static str) -> Result<serde_json::Value> {
+    let text: String = get(row, idx, table)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+        table,
+        reason: format!("column {idx}: bad JSON: {e}"),
+    })
+}
+
+fn opt_text(d: Option<Decimal>) -> Option<String> {
+    d.map(|d| d.to_string())
+}
+
+/// Columns of `orders`, in the order [`order_from_row`] reads them.
+pub(crate) const ORDER_COLS: &str = "client_order_id, bot_id, exchange_order_id, symbol, side, order_type, \
+    time_in_force, quantity, quote_quantity, price, stop_price, trailing_delta_bps, status, filled_qty, \
+    filled_quote, created_at_ms, updated_at_ms";
+
+pub(crate) fn order_from_row(row: &Row<'_>) -> Result<OrderRecord> {
+    const T: &str = "orders";
+    let trailing: Option<i64> = get(row, 11, T)?;
+    Ok(OrderRecord {
+        intent: OrderIntent {
+            client_order_id: parsed_coid(row, 0, T)?,
+            symbol: parsed(row, 3, T)?,
+            side: parsed(row, 4, T)?,
+            order_type: parsed(row, 5, T)?,
+            time_in_force: opt_parsed(row, 6, T)?,
+            quantity: opt_dec(row, 7, T)?,
+            quote_quantity: opt_dec(row, 8, T)?,
+            price: opt_dec(row, 9, T)?,
+            stop_price: opt_dec(row, 10, T)?,
+            trailing_delta_bps: trailing
+                .map(|v| {
+                    u32::try_from(v).map_err(|_| StoreError::Corrupt {
+                        table: T,
+                        reason: format!("trailing_delta_bps {v}"),
+                    })
+                })
+                .transpose()?,
+            created_at_ms: get(row, 15, T)?,
+        },
+        bot_id: get(row, 1, T)?,
+        exchange_order_id: get(row, 2, T)?,
+        status: parsed(row, 12, T)?,
+        filled_qty: dec(row, 13, T)?,
+        filled_quote: dec(row, 14, T)?,
+        updated_at_ms: get(row, 16, T)?,
+    })
+}
+
+fn parsed_coid(row: &Row<'_>, idx: usize, table: &'static str) -> Result<ClientOrderId> {
+    let text: String = get(row, idx, table)?;
+    ClientOrderId::new(&text).map_err(|e| StoreError::Corrupt {
+        table,
+        reason: e.to_string(),
+    })
+}
+
+pub(crate) const FILL_COLS: &str = "bot_id, symbol, trade_id, client_order_id, side, price, quantity, fee, fee_asset, realised_pnl, position_seq, ts_ms";
+
+pub(crate) fn fill_from_row(row: &Row<'_>) -> Result<FillRecord> {
+    const T: &str = "fills";
+    Ok(FillRecord {
+        bot_id: get(row, 0, T)?,
+        fill: Fill {
+            symbol: parsed(row, 1, T)?,
+            trade_id: get(row, 2, T)?,
+            client_order_id: parsed_coid(row, 3, T)?,
+            side: parsed(row, 4, T)?,
+            price: dec(row, 5, T)?,
+            quantity: dec(row, 6, T)?,
+            fee: dec(row, 7, T)?,
+            fee_asset: parsed(row, 8, T)?,
+            ts_ms: get(row, 11, T)?,
+        },
+        realised_pnl: dec(row, 9, T)?,
+        position_seq: get(row, 10, T)?,
+    })
+}
+
+pub(crate) const POSITION_COLS: &str = "bot_id, symbol, seq, quantity, cost_basis, bought_qty, bought_quote, \
+    realised_pnl, fees_quote, fill_count, opened_at_ms, closed_at_ms";
+
+pub(crate) fn position_from_row(row: &Row<'_>) -> Result<PositionRecord> {
+    const T: &str = "positions";
+    let fill_count: i64 = get(row, 9, T)?;
+    Ok(PositionRecord {
+        bot_id: get(row, 0, T)?,
+        seq: get(row, 2, T)?,
+        position: Position {
+            symbol: parsed(row, 1, T)?,
+            quantity: dec(row, 3, T)?,
+            cost_basis: dec(row, 4, T)?,
+            bought_qty: dec(row, 5, T)?,
+            bought_quote: dec(row, 6, T)?,
+            realised_pnl: dec(row, 7, T)?,
+            fees_quote: dec(row, 8, T)?,
+            fill_count: u32::try_from(fill_count).map_err(|_| StoreError::Corrupt {
+                table: T,
+                reason: format!("fill_count {fill_count}"),
+            })?,
+            opened_at_ms: get(row, 10, T)?,
+            closed_at_ms: get(row, 11, T)?,
+        },
+    })
+}
+
+pub(crate) fn ledger_from_row(row: &Row<'_>) -> Result<LedgerRecord> {
+    const T: &str = "ledger";
+    let kind: String = get(row, 4, T)?;
+    Ok(LedgerRecord {
+        entry_id: get(row, 0, T)?,
+        bot_id: get(row, 1, T)?,
+        entry: LedgerEntry {
+            asset: parsed(row, 2, T)?,
+            amount: dec(row, 3, T)?,
+            kind: LedgerKind::parse(&kind).ok_or_else(|| StoreError::Corrupt {
+                table: T,
+                reason: format!("kind {kind:?}"),
+            })?,
+            ts_ms: get(row, 8, T)?,
+        },
+        symbol: get(row, 5, T)?,
+        trade_id: get(row, 6, T)?,
+        note: get(row, 7, T)?,
+    })
+}
+
+pub(crate) const LEDGER_COLS: &str =
+    "entry_id, bot_id, asset, amount, kind, symbol, trade_id, note, ts_ms";
+
+pub(crate) fn event_from_row(row: &Row<'_>) -> Result<OrderEventRecord> {
+    const T: &str = "order_events";
+    Ok(OrderEventRecord {
+        event_id: get(row, 0, T)?,
+        client_order_id: parsed_coid(row, 1, T)?,
+        status: parsed(row, 2, T)?,
+        exchange_order_id: get(row, 3, T)?,
+        detail: get(row, 4, T)?,
+        ts_ms: get(row, 5, T)?,
+    })
+}
+
+pub(crate) fn daily_from_row(
+    row: &Row<'_>,
+    offset: usize,
+    table: &'static str,
+) -> Result<DailyPerformance> {
+    Ok(DailyPerformance {
+        day: get(row, offset, table)?,
+        start_equity: dec(row, offset + 1, table)?,
+        end_equity: dec(row, offset + 2, table)?,
+        realised_pnl: dec(row, offset + 3, table)?,
+        fees: dec(row, offset + 4, table)?,
+        trades: get(row, offset + 5, table)?,
+        wins: get(row, offset + 6, table)?,
+        losses: get(row, offset + 7, table)?,
+    })
+}
+
+pub(crate) fn run_summary_from_row(row: &Row<'_>) -> Result<BacktestRunSummary> {
+    const T: &str = "backtest_runs";
+    let pairs: String = get(row, 3, T)?;
+    Ok(BacktestRunSummary {
+        run_id: get(row, 0, T)?,
+        strategy: get(row, 1, T)?,
+        params: json(row, 2, T)?,
+        pairs: pairs
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        timeframe: get(row, 4, T)?,
+        start_cash: dec(row, 5, T)?,
+        final_equity: dec(row, 6, T)?,
+        trades: get(row, 7, T)?,
+        metrics: json(row, 8, T)?,
+        finished_at_ms: get(row, 9, T)?,
+    })
+}
+
+pub(crate) const RUN_SUMMARY_COLS: &str = "run_id, strategy, params, pairs, timeframe, start_cash, final_equity, trades, metrics, finished_at_ms";
+
+pub(crate) fn trade_from_row(row: &Row<'_>) -> Result<BacktestTrade> {
+    const T: &str = "backtest_trades";
+    Ok(BacktestTrade {
+        pair: get(row, 0, T)?,
+        entry_time_ms: get(row, 1, T)?,
+        entry_price: dec(row, 2, T)?,
+        exit_time_ms: get(row, 3, T)?,
+        exit_price: dec(row, 4, T)?,
+        quantity: dec(row, 5, T)?,
+        pnl: dec(row, 6, T)?,
+        fees: dec(row, 7, T)?,
+        exit_reason: get(row, 8, T)?,
+    })
+}
+
+pub(crate) fn candle_from_row(row: &Row<'_>) -> Result<Candle> {
+    const T: &str = "market_data";
+    Ok(Candle {
+        open_time_ms: get(row, 0, T)?,
+        open: dec(row, 1, T)?,
+        high: dec(row, 2, T)?,
+        low: dec(row, 3, T)?,
+        close: dec(row, 4, T)?,
+        volume: dec(row, 5, T)?,
+    })
+}
+
+/// The planner's view of the database through one connection, inside its transaction.
+pub(crate) struct SqliteState<'c> {
+    pub conn: &'c Connection,
+}
+
+impl StateSource for SqliteState<'_> {
+    fn bot_exists(&mut self, bot_id: &str) -> Result<bool> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT 1 FROM bots WHERE bot_id = ?1")
+            .map_err(StoreError::sqlite("reading bots"))?;
+        st.exists([bot_id])
+            .map_err(StoreError::sqlite("reading bots"))
+    }
+
+    fn order(&mut self, id: &ClientOrderId) -> Result<Option<OrderRecord>> {
+        let sql = format!("SELECT {ORDER_COLS} FROM orders WHERE client_order_id = ?1");
+        let mut st = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(StoreError::sqlite("reading orders"))?;
+        let mut rows = st
+            .query([id.as_str()])
+            .map_err(StoreError::sqlite("reading orders"))?;
+        match rows.next().map_err(StoreError::sqlite("reading orders"))? {
+            Some(row) => Ok(Some(order_from_row(row)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn position_slot(&mut self, bot_id: &str, symbol: &Symbol) -> Result<PositionSlot> {
+        let sym = symbol.to_string();
+        let sql = format!(
+            "SELECT {POSITION_COLS} FROM positions WHERE bot_id = ?1 AND symbol = ?2 AND closed_at_ms IS NULL"
+        );
+        let mut st = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(StoreError::sqlite("reading positions"))?;
+        let mut rows = st
+            .query(params![bot_id, sym])
+            .map_err(StoreError::sqlite("reading positions"))?;
+        if let Some(row) = rows
+            .next()
+            .map_err(StoreError::sqlite("reading positions"))?
+        {
+            let rec = position_from_row(row)?;
+            // The open holding is always the newest one of its pair.
+            return Ok(PositionSlot {
+                last_seq: rec.seq,
+                open: Some((rec.seq, rec.position)),
+            });
+        }
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT COALESCE(MAX(seq), 0) FROM positions WHERE bot_id = ?1 AND symbol = ?2",
+            )
+            .map_err(StoreError::sqlite("reading positions"))?;
+        let last_seq: i64 = st
+            .query_row(params![bot_id, sym], |r| r.get(0))
+            .map_err(StoreError::sqlite("reading positions"))?;
+        Ok(PositionSlot {
+            open: None,
+            last_seq,
+        })
+    }
+
+    fn balance(&mut self, bot_id: &str, asset: &Asset) -> Result<Money> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT amount FROM balances WHERE bot_id = ?1 AND asset = ?2")
+            .map_err(StoreError::sqlite("reading balances"))?;
+        let text: Option<String> = st
+            .query_row(params![bot_id, asset.as_str()], |r| r.get(0))
+            .optional()
+            .map_err(StoreError::sqlite("reading balances"))?;
+        match text {
+            None => Ok(Decimal::ZERO),
+            Some(t) => Decimal::from_str(&t).map_err(|e| StoreError::Corrupt {
+                table: "balances",
+                reason: format!("{t:?}: {e}"),
+            }),
+        }
+    }
+
+    fn fill(&mut self, bot_id: &str, symbol: &Symbol, trade_id: &str) -> Result<Option<Fill>> {
+        let sql = format!(
+            "SELECT {FILL_COLS} FROM fills WHERE bot_id = ?1 AND symbol = ?2 AND trade_id = ?3"
+        );
+        let mut st = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(StoreError::sqlite("reading fills"))?;
+        let mut rows = st
+            .query(params![bot_id, symbol.to_string(), trade_id])
+            .map_err(StoreError::sqlite("reading fills"))?;
+        match rows.next().map_err(StoreError::sqlite("reading fills"))? {
+            Some(row) => Ok(Some(fill_from_row(row)?.fill)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Plans one request and writes its changes on `conn` (inside the caller's transaction or
+/// savepoint). On error nothing of this request is visible in `ov`; the caller rolls back the
+/// request's savepoint.
+pub(crate) fn run_op(conn: &Connection, op: &WriteOp, ov: &mut Overlay) -> Result<WriteOutcome> {
+    let planned = plan(op, &mut SqliteState { conn }, ov)?;
+    for change in &planned.changes {
+        write_change(conn, change)?;
+    }
+    ov.absorb(&planned.changes);
+    Ok(planned.outcome)
+}
+
+fn exec(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    context: &str,
+) -> Result<usize> {
+    let mut st = conn
+        .prepare_cached(sql)
+        .map_err(StoreError::sqlite(context))?;
+    st.execute(params).map_err(StoreError::sqlite(context))
+}
+
+/// Writes one planned change.
+pub(crate) fn write_change(conn: &Connection, change: &Change) -> Result<()> {
+    match change {
+        Change::UpsertBot(b) => {
+            let config = b.config.as_ref().map(|c| c.to_string());
+            exec(
+                conn,
+                "INSERT INTO bots (bot_id, mode, strategy, quote_asset, config, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (bot_id) DO UPDATE SET mode = excluded.mode, strategy = excluded.strategy,
+                 quote_asset = excluded.quote_asset, config = excluded.config",
+                params![b.bot_id, b.mode, b.strategy, b.quote_asset.as_str(), config, b.created_at_ms],
+                "storing a bot",
+            )?;
+        }
+        Change::InsertOrder(o) => {
+            let i = &o.intent;
+            exec(
+                conn,
+                &format!(
+                    "INSERT INTO orders ({ORDER_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+                ),
+                params![
+                    i.client_order_id.as_str(),
+                    o.bot_id,
+                    o.exchange_order_id,
+                    i.symbol.to_string(),
+                    i.side.as_str(),
+                    i.order_type.as_str(),
+                    i.time_in_force.map(|t| t.as_str()),
+                    opt_text(i.quantity),
+                    opt_text(i.quote_quantity),
+                    opt_text(i.price),
+                    opt_text(i.stop_price),
+                    i.trailing_delta_bps,
+                    o.status.as_str(),
+                    o.filled_qty.to_string(),
+                    o.filled_quote.to_string(),
+                    i.created_at_ms,
+                    o.updated_at_ms,
+                ],
+                "storing an order intent",
+            )?;
+        }
+        Change::UpdateOrder(o) => {
+            exec(
+                conn,
+                "UPDATE orders SET status = ?1, exchange_order_id = ?2, filled_qty = ?3, filled_quote = ?4, updated_at_ms = ?5
+                 WHERE client_order_id = ?6",
+                params![
+                    o.status.as_str(),
+                    o.exchange_order_id,
+                    o.filled_qty.to_string(),
+                    o.filled_quote.to_string(),
+                    o.updated_at_ms,
+                    o.intent.client_order_id.as_str()
+                ],
+                "updating an order",
+            )?;
+        }
+        Change::InsertEvent(e) => {
+            exec(
+                conn,
+                "INSERT INTO order_events (client_order_id, bot_id, status, exchange_order_id, detail, ts_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    e.client_order_id.as_str(),
+                    e.bot_id,
+                    e.status.as_str(),
+                    e.exchange_order_id,
+                    e.detail,
+                    e.ts_ms
+                ],
+                "storing an order event",
+            )?;
+        }
+        Change::InsertFill(f) => {
+            let x = &f.fill;
+            exec(
+                conn,
+                &format!(
+                    "INSERT INTO fills ({FILL_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                ),
+                params![
+                    f.bot_id,
+                    x.symbol.to_string(),
+                    x.trade_id,
+                    x.client_order_id.as_str(),
+                    x.side.as_str(),
+                    x.price.to_string(),
+                    x.quantity.to_string(),
+                    x.fee.to_string(),
+                    x.fee_asset.as_str(),
+                    f.realised_pnl.to_string(),
+                    f.position_seq,
+                    x.ts_ms
+                ],
+                "storing a fill",
+            )?;
+        }
+        Change::UpsertPosition { record, is_new } => {
+            let p = &record.position;
+            let values = params![
+                record.bot_id,
+                p.symbol.to_string(),
+                record.seq,
+                p.quantity.to_string(),
+                p.cost_basis.to_string(),
+                p.bought_qty.to_string(),
+                p.bought_quote.to_string(),
+                p.avg_entry_price().to_string(),
+                p.realised_pnl.to_string(),
+                p.fees_quote.to_string(),
+                p.fill_count,
+                p.opened_at_ms,
+                p.closed_at_ms
+            ];
+            let sql = if *is_new {
+                "INSERT INTO positions (bot_id, symbol, seq, quantity, cost_basis, bought_qty, bought_quote, avg_entry_price,
+                 realised_pnl, fees_quote, fill_count, opened_at_ms, closed_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+            } else {
+                "UPDATE positions SET quantity = ?4, cost_basis = ?5, bought_qty = ?6, bought_quote = ?7, avg_entry_price = ?8,
+                 realised_pnl = ?9, fees_quote = ?10, fill_count = ?11, opened_at_ms = ?12, closed_at_ms = ?13
+                 WHERE bot_id = ?1 AND symbol = ?2 AND seq = ?3"
+            };
+            let n = exec(conn, sql, values, "storing a position")?;
+            if n != 1 {
+                return Err(StoreError::Corrupt {
+                    table: "positions",
+                    reason: format!("position {} #{} not found", p.symbol, record.seq),
+                });
+            }
+        }
+        Change::InsertLedger(l) => {
+            exec(
+                conn,
+                "INSERT INTO ledger (bot_id, asset, amount, kind, symbol, trade_id, note, ts_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    l.bot_id,
+                    l.entry.asset.as_str(),
+                    l.entry.amount.to_string(),
+                    l.entry.kind.as_str(),
+                    l.symbol,
+                    l.trade_id,
+                    l.note,
+                    l.entry.ts_ms
+                ],
+                "appending to the ledger",
+            )?;
+        }
+        Change::SetBalance {
+            bot_id,
+            asset,
+            amount,
+            ts_ms,
+        } => {
+            exec(
+                conn,
+                "INSERT INTO balances (bot_id, asset, amount, updated_at_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (bot_id, asset) DO UPDATE SET amount = excluded.amount, updated_at_ms = excluded.updated_at_ms",
+                params![bot_id, asset.as_str(), amount.to_string(), ts_ms],
+                "storing a balance",
+            )?;
+        }
+        Change::SetEngineState {
+            bot_id,
+            key,
+            value,
+            ts_ms,
+        } => {
+            exec(
+                conn,
+                "INSERT INTO engine_state (bot_id, key, value, updated_at_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (bot_id, key) DO UPDATE SET value = excluded.value, updated_at_ms = excluded.updated_at_ms",
+                params![bot_id, key, value.to_string(), ts_ms],
+                "storing engine state",
+            )?;
+        }
+        Change::UpsertCandles {
+            symbol,
+            timeframe,
+            candles,
+        } => {
+            let mut st = conn
+                .prepare_cached(
+                    "INSERT INTO market_data (symbol, timeframe, open_time_ms, open, high, low, close, volume)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     ON CONFLICT (symbol, timeframe, open_time_ms) DO UPDATE SET open = excluded.open, high = excluded.high,
+                     low = excluded.low, close = excluded.close, volume = excluded.volume",
+                )
+                .map_err(StoreError::sqlite("storing candles"))?;
+            let (sym, tf) = (symbol.to_string(), timeframe.as_str());
+            for c in candles {
+                st.execute(params![
+                    sym,
+                    tf,
+                    c.open_time_ms,
+                    c.open.to_string(),
+                    c.high.to_string(),
+                    c.low.to_string(),
+                    c.close.to_string(),
+                    c.volume.to_string()
+                ])
+                .map_err(StoreError::sqlite("storing candles"))?;
+            }
+        }
+        Change::UpsertPerformanceDay { bot_id, day } => {
+            exec(
+                conn,
+                "INSERT INTO performance_daily (bot_id, day, start_equity, end_equity, realised_pnl, fees, trades, wins, losses)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (bot_id, day) DO UPDATE SET start_equity = excluded.start_equity, end_equity = excluded.end_equity,
+                 realised_pnl = excluded.realised_pnl, fees = excluded.fees, trades = excluded.trades, wins = excluded.wins,
+                 losses = excluded.losses",
+                params![
+                    bot_id,
+                    day.day,
+                    day.start_equity.to_string(),
+                    day.end_equity.to_string(),
+                    day.realised_pnl.to_string(),
+                    day.fees.to_string(),
+                    day.trades,
+                    day.wins,
+                    day.losses
+                ],
+                "storing daily performance",
+            )?;
+        }
+        Change::InsertBacktestRun(run) => write_backtest_run(conn, run)?,
+    }
+    Ok(())
+}
+
+fn write_backtest_run(conn: &Connection, run: &BacktestRunRecord) -> Result<()> {
+    let ctx = "storing a backtest run";
+    exec(
+        conn,
+        "INSERT INTO backtest_runs (run_id, strategy, params, pairs, timeframe, data_sources, start_cash, final_equity,
+         fee_rate, candles, trades, metrics, started_at_ms, finished_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        params![
+            run.run_id,
+            run.strategy,
+            run.params.to_string(),
+            run.pairs.join(","),
+            run.timeframe,
+            serde_json::Value::from(run.data_sources.clone()).to_string(),
+            run.start_cash.to_string(),
+            run.final_equity.to_string(),
+            run.fee_rate.to_string(),
+            run.candles,
+            run.trades.len() as i64,
+            run.metrics.to_string(),
+            run.started_at_ms,
+            run.finished_at_ms
+        ],
+        ctx,
+    )?;
+    let mut st = conn
+        .prepare_cached(
+            "INSERT INTO backtest_trades (run_id, seq, pair, entry_time_ms, entry_price, exit_time_ms, exit_price, quantity, pnl,
+             fees, exit_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )
+        .map_err(StoreError::sqlite(ctx))?;
+    for (i, t) in run.trades.iter().enumerate() {
+        st.execute(params![
+            run.run_id,
+            i as i64 + 1,
+            t.pair,
+            t.entry_time_ms,
+            t.entry_price.to_string(),
+            t.exit_time_ms,
+            t.exit_price.to_string(),
+            t.quantity.to_string(),
+            t.pnl.to_string(),
+            t.fees.to_string(),
+            t.exit_reason
+        ])
+        .map_err(StoreError::sqlite(ctx))?;
+    }
+    let mut st = conn
+        .prepare_cached(
+            "INSERT INTO backtest_daily (run_id, day, start_equity, end_equity, realised_pnl, fees, trades, wins, losses)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )
+        .map_err(StoreError::sqlite(ctx))?;
+    for d in &run.daily {
+        st.execute(params![
+            run.run_id,
+            d.day,
+            d.start_equity.to_string(),
+            d.end_equity.to_string(),
+            d.realised_pnl.to_string(),
+            d.fees.to_string(),
+            d.trades,
+            d.wins,
+            d.losses
+        ])
+        .map_err(StoreError::sqlite(ctx))?;
+    }
+    Ok(())
+}
+
+/// Reads every row of a query with a row mapper.
+pub(crate) fn query_all<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    context: &str,
+    mut map: impl FnMut(&Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut st = conn
+        .prepare_cached(sql)
+        .map_err(StoreError::sqlite(context))?;
+    let mut rows = st.query(params).map_err(StoreError::sqlite(context))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(StoreError::sqlite(context))? {
+        out.push(map(row)?);
+    }
+    Ok(out)
+}
+
+/// Reads a bot row.
+pub(crate) fn bot_from_row(row: &Row<'_>) -> Result<BotSpec> {
+    const T: &str = "bots";
+    let config: Option<String> = get(row, 4, T)?;
+    Ok(BotSpec {
+        bot_id: get(row, 0, T)?,
+        mode: get(row, 1, T)?,
+        strategy: get(row, 2, T)?,
+        quote_asset: parsed(row, 3, T)?,
+        config: config
+            .map(|c| {
+                serde_json::from_str(&c).map_err(|e| StoreError::Corrupt {
+                    table: T,
+                    reason: format!("config: {e}"),
+                })
+            })
+            .transpose()?,
+        created_at_ms: get(row, 5, T)?,
+    })
+}
+
+/// The status names of orders that are not final, for `IN (...)` lists.
+pub(crate) fn open_statuses() -> [&'static str; 3] {
+    [
+        OrderStatus::New.as_str(),
+        OrderStatus::Submitted.as_str(),
+        OrderStatus::PartiallyFilled.as_str(),
+    ]
+}

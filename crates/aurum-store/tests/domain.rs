@@ -1,0 +1,515 @@
+//! The store's domain rules, on both backends with the same expectations: exact money round
+//! trips, the order lifecycle, fills with their position and ledger effects, idempotent retries,
+//! and refusals that change nothing.
+
+mod common;
+
+use aurum_core::{Asset, ClientOrderId, Decimal, LedgerEntry, LedgerKind, OrderStatus, Side};
+use aurum_store::{Store, StoreError, WriteOp, WriteOutcome};
+use common::*;
+
+fn coid(s: &str) -> ClientOrderId {
+    ClientOrderId::new(s).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn money_round_trips_bit_exactly() {
+    let (stores, _dir) = stores("money").await;
+    for store in &stores {
+        ok(store, bot("b")).await;
+        // Deposits and an adjustment with extreme scales and signs.
+        for (kind, amount) in [
+            (LedgerKind::Deposit, "0.00000001"),
+            (LedgerKind::Deposit, "123456789.123456789012"),
+            (LedgerKind::Adjustment, "-0.000000010000"),
+            (LedgerKind::Deposit, "5.10"),
+        ] {
+            ok(
+                store,
+                WriteOp::Cash {
+                    bot_id: "b".into(),
+                    entry: LedgerEntry {
+                        asset: Asset::usdt(),
+                        amount: dec(amount),
+                        kind,
+                        ts_ms: 1,
+                    },
+                    note: None,
+                },
+            )
+            .await;
+        }
+        let mut ledger = store.ledger("b", 10).await.unwrap();
+        ledger.reverse();
+        let texts: Vec<String> = ledger.iter().map(|l| l.entry.amount.to_string()).collect();
+        assert_eq!(
+            texts,
+            [
+                "0.00000001",
+                "123456789.123456789012",
+                "-0.000000010000",
+                "5.10"
+            ],
+            "{}",
+            store.backend()
+        );
+        let usdt = store.balances("b").await.unwrap()[&Asset::usdt()];
+        assert_eq!(
+            usdt.to_string(),
+            "123456794.223456789012",
+            "{}",
+            store.backend()
+        );
+        // Prices and quantities keep their scale too.
+        ok(store, place("b", "o1", Side::Buy, "0.00010000")).await;
+        ok(store, ack("b", "o1", "x1")).await;
+        ok(
+            store,
+            fill(
+                "b",
+                "o1",
+                "t1",
+                Side::Buy,
+                "0.00010000",
+                "30000.01",
+                "0.003000001",
+            ),
+        )
+        .await;
+        let f = &store.fills("b", 1).await.unwrap()[0];
+        assert_eq!(
+            (
+                f.fill.quantity.to_string(),
+                f.fill.price.to_string(),
+                f.fill.fee.to_string()
+            ),
+            ("0.00010000".into(), "30000.01".into(), "0.003000001".into()),
+            "{}",
+            store.backend()
+        );
+        let o = store.order(&coid("o1")).await.unwrap().unwrap();
+        assert_eq!(o.intent.price, Some(dec("30000.01")));
+        assert_eq!(o.intent.quantity.unwrap().to_string(), "0.00010000");
+        assert!(store.check().await.unwrap().is_clean());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_lifecycle_fills_positions_and_pnl() {
+    let (stores, _dir) = stores("life").await;
+    for store in &stores {
+        let b = store.backend();
+        ok(store, bot("b")).await;
+        ok(store, deposit("b", "1000")).await;
+        ok(store, place("b", "buy1", Side::Buy, "0.02")).await;
+        assert_eq!(store.open_orders("b").await.unwrap().len(), 1);
+        ok(store, ack("b", "buy1", "9001")).await;
+        let out = ok(
+            store,
+            fill("b", "buy1", "t1", Side::Buy, "0.01", "30000", "0.3"),
+        )
+        .await;
+        let WriteOutcome::Fill(f) = out else {
+            panic!("{b}: expected a fill outcome")
+        };
+        assert_eq!(
+            (f.order_status, f.position_seq, f.realised_pnl),
+            (OrderStatus::PartiallyFilled, 1, Decimal::ZERO)
+        );
+        let WriteOutcome::Fill(f) = ok(
+            store,
+            fill("b", "buy1", "t2", Side::Buy, "0.01", "31000", "0.31"),
+        )
+        .await
+        else {
+            panic!()
+        };
+        assert_eq!(f.order_status, OrderStatus::Filled, "{b}");
+        assert_eq!(f.position.quantity, dec("0.02"));
+        assert_eq!(f.position.cost_basis, dec("610.61"));
+        assert_eq!(f.position.avg_entry_price(), dec("30500"));
+        assert!(store.open_orders("b").await.unwrap().is_empty(), "{b}");
+
+        ok(store, place("b", "sell1", Side::Sell, "0.02")).await;
+        ok(store, ack("b", "sell1", "9002")).await;
+        let WriteOutcome::Fill(f) = ok(
+            store,
+            fill("b", "sell1", "t3", Side::Sell, "0.02", "32000", "0.64"),
+        )
+        .await
+        else {
+            panic!()
+        };
+        // 640 - 0.64 - 610.61
+        assert_eq!(f.realised_pnl, dec("28.75"), "{b}");
+        assert!(f.position.is_closed());
+        let bal = store.balances("b").await.unwrap();
+        assert_eq!(bal[&Asset::usdt()], dec("1028.75"), "{b}");
+        assert_eq!(bal[&Asset::new("BTC").unwrap()], Decimal::ZERO, "{b}");
+        let positions = store.positions("b", false).await.unwrap();
+        assert_eq!(positions.len(), 1);
+        assert_eq!(positions[0].position.realised_pnl, dec("28.75"));
+        assert!(store.positions("b", true).await.unwrap().is_empty());
+        // A new buy opens holding period #2.
+        ok(store, place("b", "buy2", Side::Buy, "0.001")).await;
+        ok(store, ack("b", "buy2", "9003")).await;
+        let WriteOutcome::Fill(f) = ok(
+            store,
+            fill("b", "buy2", "t4", Side::Buy, "0.001", "30000", "0"),
+        )
+        .await
+        else {
+            panic!()
+        };
+        assert_eq!(f.position_seq, 2, "{b}");
+        let events: Vec<OrderStatus> = store
+            .order_events(&coid("buy1"))
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.status)
+            .collect();
+        assert_eq!(
+            events,
+            [
+                OrderStatus::New,
+                OrderStatus::Submitted,
+                OrderStatus::PartiallyFilled,
+                OrderStatus::Filled
+            ],
+            "{b}"
+        );
+        assert_eq!(store.fills_of_order(&coid("buy1")).await.unwrap().len(), 2);
+        let report = store.check().await.unwrap();
+        assert!(report.is_clean(), "{b}: {report}");
+        assert_eq!(
+            (report.orders, report.fills, report.positions),
+            (3, 4, 2),
+            "{b}"
+        );
+    }
+}
+
+async fn refused(store: &Store, op: WriteOp) -> String {
+    match store.write(op).await {
+        Err(e) => {
+            assert!(
+                e.is_rejection(),
+                "{}: expected a refusal, got {e}",
+                store.backend()
+            );
+            e.to_string()
+        }
+        Ok(o) => panic!("{}: expected a refusal, got {o:?}", store.backend()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_change_nothing_and_retries_are_idempotent() {
+    let (stores, _dir) = stores("refuse").await;
+    for store in &stores {
+        let b = store.backend();
+        ok(store, bot("b")).await;
+        ok(store, deposit("b", "100")).await;
+        ok(store, place("b", "o1", Side::Buy, "0.002")).await;
+        // Same intent again: a no-op. Another intent under the same id: refused.
+        assert_eq!(
+            ok(store, place("b", "o1", Side::Buy, "0.002")).await,
+            WriteOutcome::AlreadyRecorded
+        );
+        let e = refused(store, place("b", "o1", Side::Sell, "0.002")).await;
+        assert!(e.contains("client order id o1 is already used"), "{b}: {e}");
+        // A fill before the acknowledgement is refused.
+        let e = refused(
+            store,
+            fill("b", "o1", "t1", Side::Buy, "0.001", "30000", "0"),
+        )
+        .await;
+        assert!(e.contains("still new"), "{b}: {e}");
+        ok(store, ack("b", "o1", "X1")).await;
+        assert_eq!(
+            ok(store, ack("b", "o1", "X1")).await,
+            WriteOutcome::AlreadyRecorded
+        );
+        // A second exchange order for the same client order id is refused.
+        let e = refused(store, ack("b", "o1", "X2")).await;
+        assert!(
+            e.contains("refusing a second exchange order X2"),
+            "{b}: {e}"
+        );
+        // Spot rules: 0.002 BTC at 60000 = 120 USDT > 100.
+        let e = refused(
+            store,
+            fill("b", "o1", "t1", Side::Buy, "0.002", "60000", "0"),
+        )
+        .await;
+        assert_eq!(
+            e, "fill t1: insufficient USDT: balance 100, fill needs 120",
+            "{b}"
+        );
+        // Overfill, wrong side, unknown order, unknown bot.
+        let e = refused(store, fill("b", "o1", "t1", Side::Buy, "0.003", "1", "0")).await;
+        assert!(e.contains("would overfill order o1"), "{b}: {e}");
+        let e = refused(store, fill("b", "o1", "t1", Side::Sell, "0.001", "1", "0")).await;
+        assert!(e.contains("but order o1 is a buy"), "{b}: {e}");
+        let e = refused(store, fill("b", "nope", "t1", Side::Buy, "0.001", "1", "0")).await;
+        assert!(e.contains("unknown order nope"), "{b}: {e}");
+        let e = refused(store, deposit("ghost", "1")).await;
+        assert!(e.contains("unknown bot \"ghost\""), "{b}: {e}");
+        // Nothing of the refused fills is stored.
+        assert!(store.fills("b", 10).await.unwrap().is_empty(), "{b}");
+        assert_eq!(
+            store.balances("b").await.unwrap()[&Asset::usdt()],
+            dec("100")
+        );
+
+        // A fill recorded twice (a retry after a lost acknowledgement) is stored once.
+        ok(
+            store,
+            fill("b", "o1", "t1", Side::Buy, "0.001", "30000", "0.03"),
+        )
+        .await;
+        assert_eq!(
+            ok(
+                store,
+                fill("b", "o1", "t1", Side::Buy, "0.001", "30000", "0.03")
+            )
+            .await,
+            WriteOutcome::AlreadyRecorded
+        );
+        let e = refused(
+            store,
+            fill("b", "o1", "t1", Side::Buy, "0.001", "30001", "0.03"),
+        )
+        .await;
+        assert!(
+            e.contains("already stored with different values"),
+            "{b}: {e}"
+        );
+        assert_eq!(store.fills("b", 10).await.unwrap().len(), 1, "{b}");
+        // Illegal transitions: a filled order cannot be cancelled... first fill it.
+        ok(
+            store,
+            fill("b", "o1", "t2", Side::Buy, "0.001", "30000", "0.03"),
+        )
+        .await;
+        let e = refused(
+            store,
+            WriteOp::OrderEvent {
+                bot_id: "b".into(),
+                client_order_id: coid("o1"),
+                status: OrderStatus::Cancelled,
+                exchange_order_id: None,
+                detail: None,
+                ts_ms: 30,
+            },
+        )
+        .await;
+        assert_eq!(
+            e, "order o1: illegal order status transition filled -> cancelled",
+            "{b}"
+        );
+        // Selling more than held.
+        ok(store, place("b", "s1", Side::Sell, "1")).await;
+        ok(store, ack("b", "s1", "X3")).await;
+        let e = refused(
+            store,
+            fill("b", "s1", "t3", Side::Sell, "0.0021", "30000", "0"),
+        )
+        .await;
+        assert_eq!(
+            e, "fill t3: cannot sell 0.0021 BTC/USDT: position holds 0.002",
+            "{b}"
+        );
+        assert!(store.check().await.unwrap().is_clean(), "{b}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_request_fails_alone_in_a_busy_batch() {
+    let (stores, _dir) = stores("alone").await;
+    for store in &stores {
+        let b = store.backend();
+        ok(store, bot("b")).await;
+        ok(store, deposit("b", "1000000")).await;
+        for i in 0..50 {
+            ok(store, place("b", &format!("o{i}"), Side::Buy, "1")).await;
+            ok(store, ack("b", &format!("o{i}"), &format!("x{i}"))).await;
+        }
+        // 50 concurrent fills, every 5th one overfilling its order: those must fail, the rest
+        // must commit, in whatever batches the writer forms.
+        let mut tasks = Vec::new();
+        for i in 0..50 {
+            let s = store.clone();
+            let qty = if i % 5 == 0 { "2" } else { "1" };
+            tasks.push(tokio::spawn(async move {
+                s.write(fill(
+                    "b",
+                    &format!("o{i}"),
+                    &format!("t{i}"),
+                    Side::Buy,
+                    qty,
+                    "10",
+                    "0",
+                ))
+                .await
+            }));
+        }
+        let mut failed = 0;
+        for (i, t) in tasks.into_iter().enumerate() {
+            match t.await.unwrap() {
+                Ok(_) => assert_ne!(i % 5, 0, "{b}: fill {i} should have been refused"),
+                Err(StoreError::Rejected(msg)) => {
+                    assert_eq!(i % 5, 0, "{b}: fill {i} refused: {msg}");
+                    failed += 1;
+                }
+                Err(e) => panic!("{b}: {e}"),
+            }
+        }
+        assert_eq!(failed, 10);
+        assert_eq!(store.fills("b", 100).await.unwrap().len(), 40, "{b}");
+        assert_eq!(
+            store.balances("b").await.unwrap()[&Asset::usdt()],
+            dec("999600"),
+            "{b}"
+        );
+        assert!(store.check().await.unwrap().is_clean(), "{b}");
+        let w = store.writer_status();
+        assert_eq!(
+            (w.rejected_total, w.failed_total, w.busy_errors_total),
+            (10, 0, 0),
+            "{b}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_state_market_data_and_backtest_runs_round_trip() {
+    let (stores, _dir) = stores("misc").await;
+    for store in &stores {
+        let b = store.backend();
+        ok(store, bot("b")).await;
+        ok(
+            store,
+            WriteOp::EngineState {
+                bot_id: "b".into(),
+                key: "kill_switch".into(),
+                value: serde_json::json!({"engaged": true}),
+                ts_ms: 1,
+            },
+        )
+        .await;
+        ok(
+            store,
+            WriteOp::EngineState {
+                bot_id: "b".into(),
+                key: "kill_switch".into(),
+                value: serde_json::json!({"engaged": false}),
+                ts_ms: 2,
+            },
+        )
+        .await;
+        let st = store.engine_state("b").await.unwrap();
+        assert_eq!(
+            st["kill_switch"],
+            serde_json::json!({"engaged": false}),
+            "{b}"
+        );
+
+        let candle = |t: i64, c: &str| aurum_core::Candle {
+            open_time_ms: t,
+            open: dec("0.00005330"),
+            high: dec("0.00005400"),
+            low: dec("0.00005300"),
+            close: dec(c),
+            volume: dec("1000.5"),
+        };
+        ok(
+            store,
+            WriteOp::Candles {
+                symbol: btc(),
+                timeframe: aurum_core::Timeframe::M1,
+                candles: vec![candle(0, "0.00005330"), candle(60_000, "0.00005350")],
+            },
+        )
+        .await;
+        // Replacing a candle keeps one row.
+        ok(
+            store,
+            WriteOp::Candles {
+                symbol: btc(),
+                timeframe: aurum_core::Timeframe::M1,
+                candles: vec![candle(60_000, "0.00005360")],
+            },
+        )
+        .await;
+        let got = store
+            .candles(&btc(), aurum_core::Timeframe::M1, 0, 120_000)
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 2, "{b}");
+        assert_eq!(got[0].open.to_string(), "0.00005330");
+        assert_eq!(got[1].close.to_string(), "0.00005360");
+
+        let run = aurum_store::BacktestRunRecord {
+            run_id: "run-1".into(),
+            strategy: "sma_cross".into(),
+            params: serde_json::json!({"fast": 10, "slow": 30}),
+            pairs: vec!["BTC/USDT".into()],
+            timeframe: "1d".into(),
+            data_sources: vec!["a.csv".into()],
+            start_cash: dec("10000"),
+            final_equity: dec("10500.123456789"),
+            fee_rate: dec("0.001"),
+            candles: 874,
+            metrics: serde_json::json!({"sharpe": 1.25}),
+            started_at_ms: 1,
+            finished_at_ms: 2,
+            trades: vec![aurum_store::BacktestTrade {
+                pair: "BTC/USDT".into(),
+                entry_time_ms: 10,
+                entry_price: dec("100.5"),
+                exit_time_ms: 20,
+                exit_price: dec("110"),
+                quantity: dec("0.5"),
+                pnl: dec("4.64"),
+                fees: dec("0.11"),
+                exit_reason: "signal".into(),
+            }],
+            daily: vec![aurum_store::DailyPerformance {
+                day: "2020-01-01".into(),
+                start_equity: dec("10000"),
+                end_equity: dec("10500.123456789"),
+                realised_pnl: dec("4.64"),
+                fees: dec("0.11"),
+                trades: 1,
+                wins: 1,
+                losses: 0,
+            }],
+        };
+        ok(store, WriteOp::BacktestRun(Box::new(run.clone()))).await;
+        let back = store.backtest_run("run-1").await.unwrap().unwrap();
+        assert_eq!(back, run, "{b}");
+        let list = store.backtest_runs(5).await.unwrap();
+        assert_eq!(
+            (list.len(), list[0].trades, list[0].final_equity.to_string()),
+            (1, 1, "10500.123456789".into()),
+            "{b}"
+        );
+        // The same run id twice is refused, and the first run is intact.
+        let e = store
+            .write(WriteOp::BacktestRun(Box::new(run.clone())))
+            .await
+            .unwrap_err();
+        assert!(!e.to_string().is_empty());
+        assert_eq!(
+            store.backtest_run("run-1").await.unwrap().unwrap(),
+            run,
+            "{b}"
+        );
+        assert_eq!(
+            store.schema_version().await.unwrap(),
+            aurum_store::migrate::latest_version()
+        );
+    }
+}

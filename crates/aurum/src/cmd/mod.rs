@@ -1,0 +1,8 @@
+//! One module per subcommand.
+
+pub mod data;
+pub mod db;
+pub mod download;
+pub mod exchange_sim;
+pub mod indicators;
+pub mod loadtest;

@@ -1,0 +1,75 @@
+//! `aurum.toml` and `AURUM__SECTION__KEY` environment overrides, read once at start.
+
+use anyhow::{Context, Result};
+use aurum_store::StoreConfig;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The whole configuration. Unknown sections and keys are refused, so a typo is an error and
+/// not a silently ignored setting.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AppConfig {
+    /// Where and how data is stored (`[store]`, `[store.pool]`, `[store.writer]`).
+    pub store: StoreConfig,
+}
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "aurum.toml";
+
+impl AppConfig {
+    /// Defaults, then the TOML file (the given one, which must exist, or `aurum.toml` when
+    /// present), then `AURUM__SECTION__KEY` variables (e.g. `AURUM__STORE__URL`,
+    /// `AURUM__STORE__POOL__POOL_SIZE`).
+    pub fn load(path: Option<&Path>) -> Result<AppConfig> {
+        let mut fig = Figment::from(Serialized::defaults(AppConfig::default()));
+        match path {
+            Some(p) => {
+                anyhow::ensure!(p.is_file(), "config file {} does not exist", p.display());
+                fig = fig.merge(Toml::file_exact(p));
+            }
+            None if Path::new(DEFAULT_CONFIG_FILE).is_file() => fig = fig.merge(Toml::file_exact(DEFAULT_CONFIG_FILE)),
+            None => {}
+        }
+        fig = fig.merge(Env::prefixed("AURUM__").split("__"));
+        let shown = path.map(|p| p.display().to_string()).unwrap_or_else(|| DEFAULT_CONFIG_FILE.into());
+        fig.extract().with_context(|| format!("invalid configuration (from {shown} and AURUM__* variables)"))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's test jail returns its own large error type
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment_override() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "a.toml",
+                "[store]\nurl = \"sqlite://x.db\"\n[store.pool]\npool_size = 4\npool_timeout = 2.5\n",
+            )?;
+            jail.set_env("AURUM__STORE__POOL__MAX_OVERFLOW", "3");
+            let c = AppConfig::load(Some(Path::new("a.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.store.url, "sqlite://x.db");
+            assert_eq!((c.store.pool.pool_size, c.store.pool.max_overflow), (4, 3));
+            assert_eq!(c.store.pool.pool_timeout.as_secs_f64(), 2.5);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn typos_are_errors_that_name_the_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("b.toml", "[store]\nurll = \"x\"\n")?;
+            let e = format!("{:#}", AppConfig::load(Some(Path::new("b.toml"))).unwrap_err());
+            assert!(e.contains("urll"), "{e}");
+            jail.create_file("c.toml", "[store.pool]\npool_size = 0\n")?;
+            let e = format!("{:#}", AppConfig::load(Some(Path::new("c.toml"))).unwrap_err());
+            assert!(e.contains("pool_size"), "{e}");
+            Ok(())
+        });
+    }
+}

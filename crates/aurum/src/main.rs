@@ -1,0 +1,81 @@
+//! `aurum`: the command line. Nothing here but argument parsing and wiring; every capability
+//! lives in a library crate.
+
+mod cmd;
+mod config;
+mod progress;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// aurum — a USDT-native crypto spot trading engine with exact money and durable state.
+#[derive(Debug, Parser)]
+#[command(name = "aurum", version, about, long_about = None)]
+struct Cli {
+    /// Configuration file (default: ./aurum.toml when it exists). Every key can be overridden
+    /// with AURUM__SECTION__KEY environment variables.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Log more (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Database: migrations, pool/writer status, integrity check.
+    #[command(subcommand)]
+    Db(cmd::db::DbCommand),
+    /// Hammer the persistence layer with concurrent writers; report fills/s, latency, errors.
+    Loadtest(cmd::loadtest::Args),
+    /// Compute indicator columns (TA-Lib conventions) for a data file.
+    Indicators(cmd::indicators::Args),
+    /// Market data: generate, import, list, download.
+    #[command(subcommand)]
+    Data(cmd::data::DataCommand),
+    /// A local Binance-Spot-compatible exchange for tests and rehearsals.
+    ExchangeSim(cmd::exchange_sim::Args),
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        let config = config::AppConfig::load(cli.config.as_deref())?;
+        match cli.command {
+            Command::Db(c) => cmd::db::run(c, config).await,
+            Command::Loadtest(a) => cmd::loadtest::run(a, config).await,
+            Command::Indicators(a) => cmd::indicators::run(a).await,
+            Command::Data(c) => cmd::data::run(c, config).await,
+            Command::ExchangeSim(a) => cmd::exchange_sim::run(a).await.map(|_| ExitCode::SUCCESS),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -119,16 +119,22 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Wraps a SQLite error with what was being done.
-    pub fn sqlite(context: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StoreError {
-        let context = context.into();
-        move |source| StoreError::Sqlite { context, source }
+    /// Wraps a SQLite error with what was being done. The context is only turned into a
+    /// `String` when there is an error (this runs on every statement).
+    pub fn sqlite<C: Into<String>>(context: C) -> impl FnOnce(rusqlite::Error) -> StoreError {
+        move |source| StoreError::Sqlite {
+            context: context.into(),
+            source,
+        }
     }
 
-    /// Wraps a PostgreSQL error with what was being done.
-    pub fn pg(context: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
-        let context = context.into();
-        move |source| StoreError::Postgres { context, source }
+    /// Wraps a PostgreSQL error with what was being done (the context becomes a `String` only
+    /// on error).
+    pub fn pg<C: Into<String>>(context: C) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
+        move |source| StoreError::Postgres {
+            context: context.into(),
+            source,
+        }
     }
 
     /// Converts a pool error, keeping the connection error's text.

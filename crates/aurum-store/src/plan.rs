@@ -112,6 +112,20 @@ pub(crate) struct Overlay {
 }
 
 impl Overlay {
+    /// How many rows it holds (to bound a long-lived cache).
+    pub fn len(&self) -> usize {
+        self.bots.len()
+            + self.orders.len()
+            + self.positions.len()
+            + self.balances.len()
+            + self.fills.len()
+    }
+
+    /// Forgets everything (another connection changed the database, or a batch failed).
+    pub fn clear(&mut self) {
+        *self = Overlay::default();
+    }
+
     /// Seeds what a batch loader found (PostgreSQL loads a whole batch up front).
     pub fn seed_bot(&mut self, bot_id: String, exists: bool) {
         self.bots.insert(bot_id, exists);
@@ -582,6 +596,7 @@ fn plan_fill(
             fill.trade_id
         ))
     })?;
+    let status_before = order.status;
     order.filled_qty = filled_qty;
     order.filled_quote += notional;
     order.updated_at_ms = fill.ts_ms;
@@ -642,17 +657,21 @@ fn plan_fill(
             });
         }
     }
-    changes.push(Change::InsertEvent(NewEventRow {
-        client_order_id: fill.client_order_id.clone(),
-        bot_id: bot_id.to_string(),
-        status: order.status,
-        exchange_order_id: None,
-        detail: Some(format!(
-            "fill {} {} @ {}",
-            fill.trade_id, fill.quantity, fill.price
-        )),
-        ts_ms: fill.ts_ms,
-    }));
+    // order_events is the status history; the fill row itself records every fill. So a fill
+    // adds an event only when it changes the status (first fill, last fill).
+    if order.status != status_before {
+        changes.push(Change::InsertEvent(NewEventRow {
+            client_order_id: fill.client_order_id.clone(),
+            bot_id: bot_id.to_string(),
+            status: order.status,
+            exchange_order_id: None,
+            detail: Some(format!(
+                "fill {} {} @ {}",
+                fill.trade_id, fill.quantity, fill.price
+            )),
+            ts_ms: fill.ts_ms,
+        }));
+    }
     let outcome = WriteOutcome::Fill(Box::new(FillOutcome {
         position: effects.position,
         position_seq: seq,

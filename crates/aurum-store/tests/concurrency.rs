@@ -91,6 +91,9 @@ async fn postgres_writer_survives_killed_connections() {
     let Some(url) = pg_schema_url("kill") else {
         return;
     };
+    // A name of its own, so the killer below touches this test's connections only.
+    let app = format!("aurum_kill_{}", std::process::id());
+    let url = format!("{url}&application_name={app}");
     let store = Store::open(&StoreConfig {
         url,
         ..StoreConfig::default()
@@ -110,6 +113,7 @@ async fn postgres_writer_survives_killed_connections() {
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let kills = {
         let stop = stop.clone();
+        let app = app.clone();
         tokio::spawn(async move {
             let mut killed = 0i64;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -117,9 +121,8 @@ async fn postgres_writer_survives_killed_connections() {
                 let rows = killer
                     .query(
                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                         WHERE application_name = 'aurum' AND pid <> pg_backend_pid() AND datname = current_database()
-                         AND query NOT LIKE '%pg_stat_activity%'",
-                        &[],
+                         WHERE application_name = $1 AND pid <> pg_backend_pid()",
+                        &[&app],
                     )
                     .await
                     .unwrap();

@@ -222,6 +222,7 @@ pub(crate) fn open_read_write(path: &Path) -> Result<Connection> {
     }
     conn.execute_batch(
         "PRAGMA synchronous = FULL;
+         PRAGMA wal_autocheckpoint = 0;
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -32768;",

@@ -17,9 +17,10 @@ use std::str::FromStr;
 
 /// Reads a decimal stored as text.
 pub(crate) fn dec(row: &Row<'_>, idx: usize, table: &'static str) -> Result<Decimal> {
-    let text: String = row
-        .get(idx)
-        .map_err(StoreError::sqlite(format!("reading {table}")))?;
+    let text: String = row.get(idx).map_err(|e| StoreError::Sqlite {
+        context: format!("reading {table}"),
+        source: e,
+    })?;
     Decimal::from_str(&text).map_err(|e| StoreError::Corrupt {
         table,
         reason: format!("column {idx}: {text:?} is not a decimal: {e}"),
@@ -28,9 +29,10 @@ pub(crate) fn dec(row: &Row<'_>, idx: usize, table: &'static str) -> Result<Deci
 
 /// Reads an optional decimal stored as text.
 pub(crate) fn opt_dec(row: &Row<'_>, idx: usize, table: &'static str) -> Result<Option<Decimal>> {
-    let text: Option<String> = row
-        .get(idx)
-        .map_err(StoreError::sqlite(format!("reading {table}")))?;
+    let text: Option<String> = row.get(idx).map_err(|e| StoreError::Sqlite {
+        context: format!("reading {table}"),
+        source: e,
+    })?;
     text.map(|t| {
         Decimal::from_str(&t).map_err(|e| StoreError::Corrupt {
             table,
@@ -45,9 +47,10 @@ pub(crate) fn parsed<T: FromStr>(row: &Row<'_>, idx: usize, table: &'static str)
 where
     T::Err: std::fmt::Display,
 {
-    let text: String = row
-        .get(idx)
-        .map_err(StoreError::sqlite(format!("reading {table}")))?;
+    let text: String = row.get(idx).map_err(|e| StoreError::Sqlite {
+        context: format!("reading {table}"),
+        source: e,
+    })?;
     text.parse().map_err(|e: T::Err| StoreError::Corrupt {
         table,
         reason: format!("column {idx}: {text:?}: {e}"),
@@ -58,9 +61,10 @@ fn opt_parsed<T: FromStr>(row: &Row<'_>, idx: usize, table: &'static str) -> Res
 where
     T::Err: std::fmt::Display,
 {
-    let text: Option<String> = row
-        .get(idx)
-        .map_err(StoreError::sqlite(format!("reading {table}")))?;
+    let text: Option<String> = row.get(idx).map_err(|e| StoreError::Sqlite {
+        context: format!("reading {table}"),
+        source: e,
+    })?;
     text.map(|t| {
         t.parse().map_err(|e: T::Err| StoreError::Corrupt {
             table,
@@ -75,8 +79,10 @@ pub(crate) fn get<T: rusqlite::types::FromSql>(
     idx: usize,
     table: &'static str,
 ) -> Result<T> {
-    row.get(idx)
-        .map_err(StoreError::sqlite(format!("reading {table}")))
+    row.get(idx).map_err(|e| StoreError::Sqlite {
+        context: format!("reading {table}"),
+        source: e,
+    })
 }
 
 fn json(row: &Row<'_>, idx: usize, table: &'static str) -> Result<serde_json::Value> {
@@ -305,7 +311,10 @@ impl StateSource for SqliteState<'_> {
     }
 
     fn order(&mut self, id: &ClientOrderId) -> Result<Option<OrderRecord>> {
-        let sql = format!("SELECT {ORDER_COLS} FROM orders WHERE client_order_id = ?1");
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!("SELECT {ORDER_COLS} FROM orders WHERE client_order_id = ?1")
+        });
+        let sql: &str = &SQL;
         let mut st = self
             .conn
             .prepare_cached(&sql)
@@ -321,12 +330,14 @@ impl StateSource for SqliteState<'_> {
 
     fn position_slot(&mut self, bot_id: &str, symbol: &Symbol) -> Result<PositionSlot> {
         let sym = symbol.to_string();
-        let sql = format!(
-            "SELECT {POSITION_COLS} FROM positions WHERE bot_id = ?1 AND symbol = ?2 AND closed_at_ms IS NULL"
-        );
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "SELECT {POSITION_COLS} FROM positions WHERE bot_id = ?1 AND symbol = ?2 AND closed_at_ms IS NULL"
+            )
+        });
         let mut st = self
             .conn
-            .prepare_cached(&sql)
+            .prepare_cached(&SQL)
             .map_err(StoreError::sqlite("reading positions"))?;
         let mut rows = st
             .query(params![bot_id, sym])
@@ -376,12 +387,14 @@ impl StateSource for SqliteState<'_> {
     }
 
     fn fill(&mut self, bot_id: &str, symbol: &Symbol, trade_id: &str) -> Result<Option<Fill>> {
-        let sql = format!(
-            "SELECT {FILL_COLS} FROM fills WHERE bot_id = ?1 AND symbol = ?2 AND trade_id = ?3"
-        );
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "SELECT {FILL_COLS} FROM fills WHERE bot_id = ?1 AND symbol = ?2 AND trade_id = ?3"
+            )
+        });
         let mut st = self
             .conn
-            .prepare_cached(&sql)
+            .prepare_cached(&SQL)
             .map_err(StoreError::sqlite("reading fills"))?;
         let mut rows = st
             .query(params![bot_id, symbol.to_string(), trade_id])
@@ -398,11 +411,122 @@ impl StateSource for SqliteState<'_> {
 /// request's savepoint.
 pub(crate) fn run_op(conn: &Connection, op: &WriteOp, ov: &mut Overlay) -> Result<WriteOutcome> {
     let planned = plan(op, &mut SqliteState { conn }, ov)?;
-    for change in &planned.changes {
-        write_change(conn, change)?;
+    let changes = &planned.changes;
+    let mut i = 0;
+    while i < changes.len() {
+        // A fill's ledger legs and balance moves go in one multi-row statement each.
+        let run = changes[i..]
+            .iter()
+            .take_while(|c| std::mem::discriminant(*c) == std::mem::discriminant(&changes[i]))
+            .count()
+            .min(MULTI_ROWS);
+        match &changes[i] {
+            Change::InsertLedger(_) if run > 1 => write_ledger_rows(conn, &changes[i..i + run])?,
+            Change::SetBalance { .. } if run > 1 => write_balance_rows(conn, &changes[i..i + run])?,
+            c => {
+                write_change(conn, c)?;
+                i += 1;
+                continue;
+            }
+        }
+        i += run;
     }
     ov.absorb(&planned.changes);
     Ok(planned.outcome)
+}
+
+/// Most rows written by one multi-row statement.
+const MULTI_ROWS: usize = 4;
+
+/// `INSERT ... VALUES (...), (...)` with `rows` groups of `cols` numbered parameters.
+fn values_sql(head: &str, cols: usize, rows: usize, tail: &str) -> String {
+    let mut sql = String::from(head);
+    for r in 0..rows {
+        sql.push_str(if r == 0 { " VALUES (" } else { ", (" });
+        for c in 0..cols {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("?{}", r * cols + c + 1));
+        }
+        sql.push(')');
+    }
+    sql.push_str(tail);
+    sql
+}
+
+static LEDGER_SQL: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    (0..=MULTI_ROWS)
+        .map(|n| {
+            values_sql(
+                "INSERT INTO ledger (bot_id, asset, amount, kind, symbol, trade_id, note, ts_ms)",
+                8,
+                n,
+                "",
+            )
+        })
+        .collect()
+});
+
+static BALANCE_SQL: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    (0..=MULTI_ROWS)
+        .map(|n| {
+            values_sql(
+                "INSERT INTO balances (bot_id, asset, amount, updated_at_ms)",
+                4,
+                n,
+                " ON CONFLICT (bot_id, asset) DO UPDATE SET amount = excluded.amount, updated_at_ms = excluded.updated_at_ms",
+            )
+        })
+        .collect()
+});
+
+fn write_ledger_rows(conn: &Connection, rows: &[Change]) -> Result<()> {
+    let mut values: Vec<Box<dyn rusqlite::ToSql>> = Vec::with_capacity(rows.len() * 8);
+    for c in rows {
+        if let Change::InsertLedger(l) = c {
+            values.push(Box::new(l.bot_id.clone()));
+            values.push(Box::new(l.entry.asset.as_str().to_string()));
+            values.push(Box::new(l.entry.amount.to_string()));
+            values.push(Box::new(l.entry.kind.as_str()));
+            values.push(Box::new(l.symbol.clone()));
+            values.push(Box::new(l.trade_id.clone()));
+            values.push(Box::new(l.note.clone()));
+            values.push(Box::new(l.entry.ts_ms));
+        }
+    }
+    exec(
+        conn,
+        &LEDGER_SQL[rows.len()],
+        rusqlite::params_from_iter(values.iter()),
+        "appending to the ledger",
+    )?;
+    Ok(())
+}
+
+fn write_balance_rows(conn: &Connection, rows: &[Change]) -> Result<()> {
+    let mut values: Vec<Box<dyn rusqlite::ToSql>> = Vec::with_capacity(rows.len() * 4);
+    for c in rows {
+        if let Change::SetBalance {
+            bot_id,
+            asset,
+            amount,
+            ts_ms,
+        } = c
+        {
+            values.push(Box::new(bot_id.clone()));
+            values.push(Box::new(asset.as_str().to_string()));
+            values.push(Box::new(amount.to_string()));
+            values.push(Box::new(*ts_ms));
+        }
+    }
+    exec(
+        conn,
+        &BALANCE_SQL[rows.len()],
+        rusqlite::params_from_iter(values.iter()),
+        "storing balances",
+    )?;
+    Ok(())
 }
 
 fn exec(
@@ -416,6 +540,12 @@ fn exec(
         .map_err(StoreError::sqlite(context))?;
     st.execute(params).map_err(StoreError::sqlite(context))
 }
+
+static INSERT_ORDER_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    values_sql(&format!("INSERT INTO orders ({ORDER_COLS})"), 17, 1, "")
+});
+static INSERT_FILL_SQL: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| values_sql(&format!("INSERT INTO fills ({FILL_COLS})"), 12, 1, ""));
 
 /// Writes one planned change.
 pub(crate) fn write_change(conn: &Connection, change: &Change) -> Result<()> {
@@ -435,9 +565,7 @@ pub(crate) fn write_change(conn: &Connection, change: &Change) -> Result<()> {
             let i = &o.intent;
             exec(
                 conn,
-                &format!(
-                    "INSERT INTO orders ({ORDER_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
-                ),
+                &INSERT_ORDER_SQL,
                 params![
                     i.client_order_id.as_str(),
                     o.bot_id,
@@ -495,9 +623,7 @@ pub(crate) fn write_change(conn: &Connection, change: &Change) -> Result<()> {
             let x = &f.fill;
             exec(
                 conn,
-                &format!(
-                    "INSERT INTO fills ({FILL_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-                ),
+                &INSERT_FILL_SQL,
                 params![
                     f.bot_id,
                     x.symbol.to_string(),

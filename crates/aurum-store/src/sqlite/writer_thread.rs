@@ -15,6 +15,20 @@ use tokio::sync::mpsc;
 /// failing the batch (each attempt already waits `busy_timeout`).
 const LOCK_PATIENCE: Duration = Duration::from_secs(30);
 
+/// Rows the writer keeps cached between batches before it starts afresh.
+const CACHE_LIMIT: usize = 200_000;
+
+/// Batches after which the writer checkpoints even while busy (it checkpoints whenever it is
+/// idle anyway). SQLite's own autocheckpoint is off so checkpoints never land inside a COMMIT;
+/// this bound keeps the WAL from growing without end under sustained load.
+const CHECKPOINT_EVERY_BATCHES: u32 = 256;
+
+/// How long the writer waits for more requests when the previous batch showed concurrency and
+/// the queue is still filling: producers woken by the last acknowledgements are sending their
+/// next request right now, and one more fsync costs far more than this wait. A lone producer
+/// (previous batch of one) never waits.
+const LINGER: Duration = Duration::from_micros(150);
+
 fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(
         e.sqlite_error_code(),
@@ -45,6 +59,11 @@ pub(crate) fn begin_immediate(conn: &Connection, metrics: Option<&WriterMetrics>
 }
 
 /// The writer loop: runs until every producer handle is gone and the queue is empty.
+///
+/// The writer is the only connection that writes this file (another one would show up in
+/// `PRAGMA data_version`), so it keeps the rows it has loaded or written cached between
+/// batches; the cache is dropped whenever another connection committed, a batch failed, or it
+/// grew past [`CACHE_LIMIT`].
 pub(crate) fn run(
     conn: Connection,
     mut rx: mpsc::Receiver<Request>,
@@ -53,22 +72,81 @@ pub(crate) fn run(
 ) {
     let max_batch = config.max_batch.max(1);
     let mut batch: Vec<Request> = Vec::with_capacity(max_batch);
-    while let Some(first) = rx.blocking_recv() {
+    let mut cache = Overlay::default();
+    let mut known_version = data_version(&conn).unwrap_or(0);
+    let mut last_batch = 1usize;
+    let mut since_checkpoint = 0u32;
+    loop {
+        let first = match rx.try_recv() {
+            Ok(r) => r,
+            Err(_) => {
+                // Idle: a good moment to checkpoint.
+                if since_checkpoint > 0 {
+                    checkpoint(&conn);
+                    since_checkpoint = 0;
+                }
+                match rx.blocking_recv() {
+                    Some(r) => r,
+                    None => break,
+                }
+            }
+        };
         batch.push(first);
-        while batch.len() < max_batch {
-            match rx.try_recv() {
-                Ok(r) => batch.push(r),
-                Err(_) => break,
+        drain(&mut rx, &mut batch, max_batch);
+        let want = last_batch.min(max_batch);
+        if last_batch > 1 && batch.len() < want {
+            let until = Instant::now() + LINGER;
+            while batch.len() < want && Instant::now() < until {
+                std::thread::yield_now();
+                drain(&mut rx, &mut batch, max_batch);
             }
         }
+        last_batch = batch.len();
         metrics
             .queue_depth
             .fetch_sub(batch.len() as i64, Ordering::Relaxed);
-        let results = run_batch(&conn, &batch, &metrics, &config);
+        let results = run_batch(
+            &conn,
+            &batch,
+            &metrics,
+            &config,
+            &mut cache,
+            &mut known_version,
+        );
+        if results
+            .iter()
+            .any(|r| matches!(r, Err(StoreError::Commit(_))))
+            || cache.len() > CACHE_LIMIT
+        {
+            cache.clear();
+        }
         acknowledge(&metrics, std::mem::take(&mut batch), results);
+        since_checkpoint += 1;
+        if since_checkpoint >= CHECKPOINT_EVERY_BATCHES {
+            checkpoint(&conn);
+            since_checkpoint = 0;
+        }
     }
     // Leave the WAL small for the next opener; failure here loses nothing.
-    let _ = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)");
+    checkpoint(&conn);
+}
+
+fn drain(rx: &mut mpsc::Receiver<Request>, batch: &mut Vec<Request>, max_batch: usize) {
+    while batch.len() < max_batch {
+        match rx.try_recv() {
+            Ok(r) => batch.push(r),
+            Err(_) => break,
+        }
+    }
+}
+
+fn data_version(conn: &Connection) -> Option<i64> {
+    conn.query_row("PRAGMA data_version", [], |r| r.get(0)).ok()
+}
+
+fn checkpoint(conn: &Connection) {
+    // PASSIVE never waits for readers; frames still in use are copied by a later checkpoint.
+    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
 }
 
 /// One transaction for the whole batch, one savepoint per request.
@@ -77,6 +155,8 @@ fn run_batch(
     batch: &[Request],
     metrics: &WriterMetrics,
     config: &WriterConfig,
+    overlay: &mut Overlay,
+    known_version: &mut i64,
 ) -> Vec<Result<WriteOutcome>> {
     let fail_all = |why: String| {
         batch
@@ -87,14 +167,23 @@ fn run_batch(
     if let Err(e) = begin_immediate(conn, Some(metrics)) {
         return fail_all(e.to_string());
     }
-    let mut overlay = Overlay::default();
+    // Inside the write transaction nobody else can commit: if the version moved since our last
+    // batch, another connection wrote and the cache may be stale.
+    match data_version(conn) {
+        Some(v) if v == *known_version => {}
+        Some(v) => {
+            overlay.clear();
+            *known_version = v;
+        }
+        None => overlay.clear(),
+    }
     let mut results = Vec::with_capacity(batch.len());
     for req in batch {
         if let Err(e) = savepoint(conn, "SAVEPOINT op") {
             rollback(conn);
             return fail_all(e.to_string());
         }
-        let outcome = run_op(conn, &req.op, &mut overlay);
+        let outcome = run_op(conn, &req.op, overlay);
         let closed = if outcome.is_ok() {
             savepoint(conn, "RELEASE op")
         } else {

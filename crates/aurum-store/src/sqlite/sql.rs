@@ -314,10 +314,9 @@ impl StateSource for SqliteState<'_> {
         static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             format!("SELECT {ORDER_COLS} FROM orders WHERE client_order_id = ?1")
         });
-        let sql: &str = &SQL;
         let mut st = self
             .conn
-            .prepare_cached(&sql)
+            .prepare_cached(&SQL)
             .map_err(StoreError::sqlite("reading orders"))?;
         let mut rows = st
             .query([id.as_str()])

@@ -263,6 +263,12 @@ impl ClientOrderId {
         ClientOrderId::new(&format!("au-{bot}-{seq}"))
     }
 
+    /// `au-{seq}`: always a valid id (at most 23 characters), for callers that need one
+    /// without an error path.
+    pub fn numbered(seq: u64) -> Self {
+        ClientOrderId(CompactString::from(format!("au-{seq}")))
+    }
+
     /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -1,7 +1,10 @@
 //! `aurum.toml` and `AURUM__SECTION__KEY` environment overrides, read once at start.
 
 use anyhow::{Context, Result};
+use aurum_core::Decimal;
 use aurum_store::StoreConfig;
+use aurum_strategy::risk::RiskConfig;
+use aurum_strategy::strategies::ChallengeGrowthConfig;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -14,6 +17,42 @@ use std::path::Path;
 pub struct AppConfig {
     /// Where and how data is stored (`[store]`, `[store.pool]`, `[store.writer]`).
     pub store: StoreConfig,
+    /// The risk manager's limits (`[risk]`).
+    pub risk: RiskConfig,
+    /// Strategy settings (`[strategy.challenge_growth]`).
+    pub strategy: StrategySection,
+    /// Backtest defaults (`[backtest]`).
+    pub backtest: BacktestDefaults,
+}
+
+/// `[strategy.*]`: settings of the strategies that have more than a few parameters.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StrategySection {
+    /// Challenge Growth: phases, entry score, exits (every number of SPEC.md).
+    pub challenge_growth: ChallengeGrowthConfig,
+}
+
+/// `[backtest]`: what `aurum backtest` uses when an option is not given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BacktestDefaults {
+    /// Starting cash in the quote asset.
+    pub cash: Decimal,
+    /// Fee per side on the notional.
+    pub fee: Decimal,
+    /// Slippage of market fills in basis points.
+    pub slippage_bps: u32,
+}
+
+impl Default for BacktestDefaults {
+    fn default() -> Self {
+        BacktestDefaults {
+            cash: Decimal::from(10_000),
+            fee: Decimal::new(1, 3),
+            slippage_bps: 0,
+        }
+    }
 }
 
 /// The file read when `--config` is not given, if it exists.
@@ -30,12 +69,17 @@ impl AppConfig {
                 anyhow::ensure!(p.is_file(), "config file {} does not exist", p.display());
                 fig = fig.merge(Toml::file_exact(p));
             }
-            None if Path::new(DEFAULT_CONFIG_FILE).is_file() => fig = fig.merge(Toml::file_exact(DEFAULT_CONFIG_FILE)),
+            None if Path::new(DEFAULT_CONFIG_FILE).is_file() => {
+                fig = fig.merge(Toml::file_exact(DEFAULT_CONFIG_FILE))
+            }
             None => {}
         }
         fig = fig.merge(Env::prefixed("AURUM__").split("__"));
-        let shown = path.map(|p| p.display().to_string()).unwrap_or_else(|| DEFAULT_CONFIG_FILE.into());
-        fig.extract().with_context(|| format!("invalid configuration (from {shown} and AURUM__* variables)"))
+        let shown = path
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| DEFAULT_CONFIG_FILE.into());
+        fig.extract()
+            .with_context(|| format!("invalid configuration (from {shown} and AURUM__* variables)"))
     }
 }
 
@@ -64,10 +108,16 @@ mod tests {
     fn typos_are_errors_that_name_the_key() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("b.toml", "[store]\nurll = \"x\"\n")?;
-            let e = format!("{:#}", AppConfig::load(Some(Path::new("b.toml"))).unwrap_err());
+            let e = format!(
+                "{:#}",
+                AppConfig::load(Some(Path::new("b.toml"))).unwrap_err()
+            );
             assert!(e.contains("urll"), "{e}");
             jail.create_file("c.toml", "[store.pool]\npool_size = 0\n")?;
-            let e = format!("{:#}", AppConfig::load(Some(Path::new("c.toml"))).unwrap_err());
+            let e = format!(
+                "{:#}",
+                AppConfig::load(Some(Path::new("c.toml"))).unwrap_err()
+            );
             assert!(e.contains("pool_size"), "{e}");
             Ok(())
         });

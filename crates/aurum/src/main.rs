@@ -29,6 +29,10 @@ enum Command {
     /// Database: migrations, pool/writer status, integrity check.
     #[command(subcommand)]
     Db(cmd::db::DbCommand),
+    /// Run a strategy over historical candles; print a report; store the run.
+    Backtest(cmd::backtest::Args),
+    /// List stored backtest runs.
+    Runs(cmd::backtest::RunsArgs),
     /// Hammer the persistence layer with concurrent writers; report fills/s, latency, errors.
     Loadtest(cmd::loadtest::Args),
     /// Compute indicator columns (TA-Lib conventions) for a data file.
@@ -48,13 +52,19 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -65,6 +75,8 @@ fn main() -> ExitCode {
         let config = config::AppConfig::load(cli.config.as_deref())?;
         match cli.command {
             Command::Db(c) => cmd::db::run(c, config).await,
+            Command::Backtest(a) => cmd::backtest::run(a, config).await,
+            Command::Runs(a) => cmd::backtest::runs(a, config).await,
             Command::Loadtest(a) => cmd::loadtest::run(a, config).await,
             Command::Indicators(a) => cmd::indicators::run(a).await,
             Command::Data(c) => cmd::data::run(c, config).await,

@@ -1,5 +1,8 @@
 //! Reads the shared real-data files for the integration tests.
 
+// Each test binary uses a subset of these helpers.
+#![allow(dead_code)]
+
 use aurum_core::Candle;
 use aurum_core::money::parse_decimal;
 

@@ -79,16 +79,22 @@ pub struct ListArgs {
 pub fn parse_day_ms(text: &str) -> Result<i64> {
     let t = text.trim();
     let ts: jiff::Timestamp = if t.len() == 10 {
-        format!("{t}T00:00:00Z").parse().with_context(|| format!("invalid date {t:?}: expected YYYY-MM-DD"))?
+        format!("{t}T00:00:00Z")
+            .parse()
+            .with_context(|| format!("invalid date {t:?}: expected YYYY-MM-DD"))?
     } else {
-        t.parse().with_context(|| format!("invalid time {t:?}: expected YYYY-MM-DD or RFC 3339 (2024-01-01T00:00:00Z)"))?
+        t.parse().with_context(|| {
+            format!("invalid time {t:?}: expected YYYY-MM-DD or RFC 3339 (2024-01-01T00:00:00Z)")
+        })?
     };
     Ok(ts.as_millisecond())
 }
 
 /// Formats UTC milliseconds as RFC 3339.
 pub fn format_ms(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_else(|_| ms.to_string())
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| ms.to_string())
 }
 
 fn write_candles(path: &Path, candles: &[aurum_core::Candle]) -> Result<()> {
@@ -97,7 +103,8 @@ fn write_candles(path: &Path, candles: &[aurum_core::Candle]) -> Result<()> {
     {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let mut out = std::io::BufWriter::new(file);
     aurum_data::write_csv(candles, &mut out)
         .and_then(|_| std::io::Write::flush(&mut out))
@@ -132,17 +139,35 @@ pub async fn run(command: DataCommand, _config: AppConfig) -> Result<ExitCode> {
         DataCommand::Import(a) => {
             let opts = LoadOptions {
                 format: a.format.as_deref().map(str::parse::<Format>).transpose()?,
-                timeframe: a.timeframe.as_deref().map(str::parse::<Timeframe>).transpose()?,
+                timeframe: a
+                    .timeframe
+                    .as_deref()
+                    .map(str::parse::<Timeframe>)
+                    .transpose()?,
             };
             let loaded = aurum_data::load(&a.file, &opts)?;
             let tf = loaded.timeframe.map(|t| t.timeframe());
             let mut candles = loaded.candles;
-            println!("{}: {} candles read as {}", a.file.display(), candles.len(), loaded.format.name());
+            println!(
+                "{}: {} candles read as {}",
+                a.file.display(),
+                candles.len(),
+                loaded.format.name()
+            );
             if let Some(tf) = tf {
                 let gaps = aurum_data::detect_gaps(&candles, tf);
-                println!("timeframe {tf}; {} missing candle(s) in {} gap(s)", gaps.missing, gaps.ranges.len());
+                println!(
+                    "timeframe {tf}; {} missing candle(s) in {} gap(s)",
+                    gaps.missing,
+                    gaps.ranges.len()
+                );
                 for g in gaps.ranges.iter().take(10) {
-                    println!("  gap {} .. {} ({} missing)", format_ms(g.from_ms), format_ms(g.to_ms), g.missing);
+                    println!(
+                        "  gap {} .. {} ({} missing)",
+                        format_ms(g.from_ms),
+                        format_ms(g.to_ms),
+                        g.missing
+                    );
                 }
                 if a.fill_gaps && gaps.missing > 0 {
                     candles = aurum_data::fill_gaps(&candles, tf)?;
@@ -162,24 +187,47 @@ pub async fn run(command: DataCommand, _config: AppConfig) -> Result<ExitCode> {
             entries.sort();
             let mut t = comfy_table::Table::new();
             t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-            t.set_header(["file", "format", "rows", "timeframe", "first", "last", "missing"]);
+            t.set_header([
+                "file",
+                "format",
+                "rows",
+                "timeframe",
+                "first",
+                "last",
+                "missing",
+            ]);
             for path in entries {
                 match aurum_data::load(&path, &LoadOptions::default()) {
                     Ok(l) => {
                         let tf = l.timeframe.map(|t| t.timeframe());
-                        let missing = tf.map(|tf| aurum_data::detect_gaps(&l.candles, tf).missing.to_string());
+                        let missing = tf
+                            .map(|tf| aurum_data::detect_gaps(&l.candles, tf).missing.to_string());
                         t.add_row([
                             path.display().to_string(),
                             l.format.name().to_string(),
                             l.candles.len().to_string(),
                             tf.map(|t| t.to_string()).unwrap_or_default(),
-                            l.candles.first().map(|c| format_ms(c.open_time_ms)).unwrap_or_default(),
-                            l.candles.last().map(|c| format_ms(c.open_time_ms)).unwrap_or_default(),
+                            l.candles
+                                .first()
+                                .map(|c| format_ms(c.open_time_ms))
+                                .unwrap_or_default(),
+                            l.candles
+                                .last()
+                                .map(|c| format_ms(c.open_time_ms))
+                                .unwrap_or_default(),
                             missing.unwrap_or_default(),
                         ]);
                     }
                     Err(e) => {
-                        t.add_row([path.display().to_string(), format!("unreadable: {e}"), String::new(), String::new(), String::new(), String::new(), String::new()]);
+                        t.add_row([
+                            path.display().to_string(),
+                            format!("unreadable: {e}"),
+                            String::new(),
+                            String::new(),
+                            String::new(),
+                            String::new(),
+                            String::new(),
+                        ]);
                     }
                 }
             }

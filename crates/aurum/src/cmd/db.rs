@@ -54,10 +54,17 @@ pub async fn run(command: DbCommand, config: AppConfig) -> Result<ExitCode> {
             let applied = store.applied_now();
             let version = store.schema_version().await?;
             if applied.is_empty() {
-                println!("{}: schema is up to date (version {version})", store.target());
+                println!(
+                    "{}: schema is up to date (version {version})",
+                    store.target()
+                );
             } else {
                 let list: Vec<String> = applied.iter().map(|v| v.to_string()).collect();
-                println!("{}: applied migration(s) {}; schema version {version}", store.target(), list.join(", "));
+                println!(
+                    "{}: applied migration(s) {}; schema version {version}",
+                    store.target(),
+                    list.join(", ")
+                );
             }
             store.close().await;
             Ok(ExitCode::SUCCESS)
@@ -69,7 +76,10 @@ pub async fn run(command: DbCommand, config: AppConfig) -> Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&status)?);
             } else {
                 let w = &status.writer;
-                println!("{} ({}), schema version {}", status.target, status.backend, status.schema_version);
+                println!(
+                    "{} ({}), schema version {}",
+                    status.target, status.backend, status.schema_version
+                );
                 println!("{}", status.pool.sqlalchemy_line());
                 println!(
                     "Pool: {} open, {} idle, {} active, {} waiting, {} timeouts; acquire wait p50 {:.3} ms p99 {:.3} ms",
@@ -112,7 +122,11 @@ pub async fn run(command: DbCommand, config: AppConfig) -> Result<ExitCode> {
                 println!("{}: {report}", store.target());
             }
             store.close().await;
-            Ok(if report.is_clean() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if report.is_clean() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
     }
 }

@@ -21,7 +21,8 @@ pub struct Args {
 pub async fn run(args: Args) -> Result<ExitCode> {
     let loaded = aurum_data::load(&args.data, &aurum_data::LoadOptions::default())?;
     let rows = aurum_strategy::indicators::indicator_table(&loaded.candles);
-    let file = std::fs::File::create(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    let file = std::fs::File::create(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
     let mut out = std::io::BufWriter::new(file);
     aurum_strategy::indicators::write_indicator_csv(&rows, &mut out)
         .and_then(|_| std::io::Write::flush(&mut out))

@@ -34,7 +34,18 @@ pub struct Args {
 fn print_table(reports: &[LoadReport]) {
     let mut t = comfy_table::Table::new();
     t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_header(["mode", "backend", "writers", "fills ok", "errors", "fills/s", "p50 ms", "p99 ms", "p99.9 ms", "rows verified"]);
+    t.set_header([
+        "mode",
+        "backend",
+        "writers",
+        "fills ok",
+        "errors",
+        "fills/s",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "rows verified",
+    ]);
     for r in reports {
         t.add_row([
             r.mode.to_string(),
@@ -46,7 +57,11 @@ fn print_table(reports: &[LoadReport]) {
             format!("{:.3}", r.p50_ms),
             format!("{:.3}", r.p99_ms),
             format!("{:.3}", r.p999_ms),
-            if r.rows_verified { "yes".into() } else { "NO".into() },
+            if r.rows_verified {
+                "yes".into()
+            } else {
+                "NO".into()
+            },
         ]);
     }
     println!("{t}");
@@ -56,10 +71,16 @@ fn print_table(reports: &[LoadReport]) {
         }
         println!("{}: {}", r.mode, r.verification);
     }
-    if let (Some(g), Some(b)) = (reports.iter().find(|r| r.mode == LoadMode::Group), reports.iter().find(|r| r.mode != LoadMode::Group))
-        && b.fills_per_s > 0.0
+    if let (Some(g), Some(b)) = (
+        reports.iter().find(|r| r.mode == LoadMode::Group),
+        reports.iter().find(|r| r.mode != LoadMode::Group),
+    ) && b.fills_per_s > 0.0
     {
-        println!("group vs {}: {:.1}x the fills/s", b.mode, g.fills_per_s / b.fills_per_s);
+        println!(
+            "group vs {}: {:.1}x the fills/s",
+            b.mode,
+            g.fills_per_s / b.fills_per_s
+        );
     }
 }
 
@@ -69,12 +90,22 @@ pub async fn run(args: Args, config: AppConfig) -> Result<ExitCode> {
     if let Some(url) = args.db {
         store_config.url = url;
     }
-    anyhow::ensure!(args.writers >= 1 && args.fills >= 1, "--writers and --fills must be at least 1");
+    anyhow::ensure!(
+        args.writers >= 1 && args.fills >= 1,
+        "--writers and --fills must be at least 1"
+    );
     let mut reports = Vec::new();
     for mode in args.mode {
-        let spec = LoadSpec { writers: args.writers, fills_per_writer: args.fills, mode };
+        let spec = LoadSpec {
+            writers: args.writers,
+            fills_per_writer: args.fills,
+            mode,
+        };
         let done = Arc::new(AtomicU64::new(0));
-        let bar = crate::progress::bar((args.writers * args.fills) as u64, &format!("loadtest {mode}"));
+        let bar = crate::progress::bar(
+            (args.writers * args.fills) as u64,
+            &format!("loadtest {mode}"),
+        );
         let ticker = {
             let (done, bar) = (done.clone(), bar.clone());
             tokio::spawn(async move {
@@ -94,10 +125,18 @@ pub async fn run(args: Args, config: AppConfig) -> Result<ExitCode> {
         for r in &reports {
             values.push(serde_json::to_value(r)?);
         }
-        let out = if values.len() == 1 { values.remove(0) } else { serde_json::Value::Array(values) };
+        let out = if values.len() == 1 {
+            values.remove(0)
+        } else {
+            serde_json::Value::Array(values)
+        };
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print_table(&reports);
     }
-    Ok(if reports.iter().all(|r| r.rows_verified) { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if reports.iter().all(|r| r.rows_verified) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

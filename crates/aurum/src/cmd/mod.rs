@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod backtest;
 pub mod data;
 pub mod db;
 pub mod download;

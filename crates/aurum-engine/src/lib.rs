@@ -15,6 +15,7 @@
 pub mod backtest;
 pub mod engine;
 pub mod matcher;
+pub mod optimize;
 
 pub use backtest::{BacktestConfig, BacktestError, BacktestOutcome, PairData};
 pub use engine::{Command, Engine, EngineConfig, PlaceOrder, Purpose};

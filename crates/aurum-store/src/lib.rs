@@ -255,6 +255,11 @@ impl Store {
         both!(self, s => s.backtest_run(run_id).await)
     }
 
+    /// The newest optimization runs with their rankings.
+    pub async fn optimize_runs(&self, limit: i64) -> Result<Vec<OptimizeRunRecord>> {
+        both!(self, s => s.optimize_runs(limit).await)
+    }
+
     /// Row counts.
     pub async fn row_counts(&self) -> Result<RowCounts> {
         both!(self, s => s.row_counts().await)

@@ -46,12 +46,20 @@ impl Migration {
 }
 
 /// The whole history, oldest first.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sqlite: include_str!("../migrations/0001_initial.sqlite.sql"),
-    postgres: include_str!("../migrations/0001_initial.postgres.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sqlite: include_str!("../migrations/0001_initial.sqlite.sql"),
+        postgres: include_str!("../migrations/0001_initial.postgres.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "optimize_runs",
+        sqlite: include_str!("../migrations/0002_optimize_runs.sqlite.sql"),
+        postgres: include_str!("../migrations/0002_optimize_runs.postgres.sql"),
+    },
+];
 
 /// The newest schema version this binary knows.
 pub fn latest_version() -> i64 {

@@ -203,3 +203,53 @@ pub struct BacktestRunSummary {
     /// When it finished.
     pub finished_at_ms: i64,
 }
+
+/// One ranked parameter set of an optimization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OptimizeResult {
+    /// 1 = best.
+    pub rank: i64,
+    /// The parameters (JSON object).
+    pub params: serde_json::Value,
+    /// The value of the ranking metric.
+    pub metric_value: f64,
+    /// Final equity of the run.
+    pub final_equity: Money,
+    /// Return in percent.
+    pub return_pct: f64,
+    /// Maximum drawdown in percent.
+    pub max_drawdown_pct: f64,
+    /// Sharpe ratio.
+    pub sharpe: f64,
+    /// Round trips.
+    pub trades: i64,
+}
+
+/// A finished parameter search with its ranking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OptimizeRunRecord {
+    /// Unique id.
+    pub run_id: String,
+    /// Strategy name.
+    pub strategy: String,
+    /// The ranking metric.
+    pub metric: String,
+    /// The search space (JSON).
+    pub space: serde_json::Value,
+    /// Pairs.
+    pub pairs: Vec<String>,
+    /// Timeframe.
+    pub timeframe: String,
+    /// Data files.
+    pub data_sources: Vec<String>,
+    /// Parameter sets backtested.
+    pub evaluated: i64,
+    /// Parameter sets that could not run (invalid combinations).
+    pub failed: i64,
+    /// Wall-clock start.
+    pub started_at_ms: i64,
+    /// Wall-clock end.
+    pub finished_at_ms: i64,
+    /// The ranking, best first (all of it, or the stored top).
+    pub results: Vec<OptimizeResult>,
+}

@@ -1,7 +1,7 @@
 //! Write requests and their outcomes. A request is data, not code, so the SQLite writer thread
 //! and the PostgreSQL batching writer can run the same requests with the same rules.
 
-use crate::model::{BacktestRunRecord, BotSpec, DailyPerformance};
+use crate::model::{BacktestRunRecord, BotSpec, DailyPerformance, OptimizeRunRecord};
 use aurum_core::{
     Candle, ClientOrderId, Fill, LedgerEntry, Money, OrderIntent, OrderStatus, Position, Symbol,
     Timeframe,
@@ -81,6 +81,8 @@ pub enum WriteOp {
     },
     /// Stores a finished backtest with its trades and daily rows.
     BacktestRun(Box<BacktestRunRecord>),
+    /// Stores a finished parameter search with its ranking.
+    OptimizeRun(Box<OptimizeRunRecord>),
 }
 
 impl WriteOp {
@@ -96,6 +98,7 @@ impl WriteOp {
             WriteOp::Candles { .. } => "candles",
             WriteOp::PerformanceDay { .. } => "daily performance",
             WriteOp::BacktestRun(_) => "backtest run",
+            WriteOp::OptimizeRun(_) => "optimization run",
         }
     }
 }

@@ -9,7 +9,8 @@
 
 use crate::error::{Result, StoreError};
 use crate::model::{
-    BacktestRunRecord, BotSpec, DailyPerformance, FillRecord, OrderRecord, PositionRecord,
+    BacktestRunRecord, BotSpec, DailyPerformance, FillRecord, OptimizeRunRecord, OrderRecord,
+    PositionRecord,
 };
 use crate::ops::{FillOutcome, WriteOp, WriteOutcome};
 use aurum_core::portfolio::fill_effects;
@@ -99,6 +100,7 @@ pub(crate) enum Change {
         day: DailyPerformance,
     },
     InsertBacktestRun(Box<BacktestRunRecord>),
+    InsertOptimizeRun(Box<OptimizeRunRecord>),
 }
 
 /// Rows loaded or changed so far in the current transaction.
@@ -258,7 +260,8 @@ impl Overlay {
                 | Change::SetEngineState { .. }
                 | Change::UpsertCandles { .. }
                 | Change::UpsertPerformanceDay { .. }
-                | Change::InsertBacktestRun(_) => {}
+                | Change::InsertBacktestRun(_)
+                | Change::InsertOptimizeRun(_) => {}
             }
         }
     }
@@ -481,6 +484,7 @@ pub(crate) fn plan(op: &WriteOp, src: &mut dyn StateSource, ov: &mut Overlay) ->
             }])
         }
         WriteOp::BacktestRun(run) => done(vec![Change::InsertBacktestRun(run.clone())]),
+        WriteOp::OptimizeRun(run) => done(vec![Change::InsertOptimizeRun(run.clone())]),
     }
 }
 
@@ -700,7 +704,10 @@ impl NeededRows {
         let mut n = NeededRows::default();
         for op in ops {
             match op {
-                WriteOp::UpsertBot(_) | WriteOp::Candles { .. } | WriteOp::BacktestRun(_) => {}
+                WriteOp::UpsertBot(_)
+                | WriteOp::Candles { .. }
+                | WriteOp::BacktestRun(_)
+                | WriteOp::OptimizeRun(_) => {}
                 WriteOp::OrderIntent { bot_id, intent } => {
                     n.bots.insert(bot_id.clone());
                     n.orders.insert(intent.client_order_id.clone());

@@ -513,3 +513,38 @@ async fn engine_state_market_data_and_backtest_runs_round_trip() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn optimization_rankings_round_trip() {
+    let (stores, _dir) = stores("opt").await;
+    for store in &stores {
+        let run = aurum_store::OptimizeRunRecord {
+            run_id: "opt-1".into(),
+            strategy: "sma_cross".into(),
+            metric: "sharpe".into(),
+            space: serde_json::json!({"fast": [5, 10], "slow": [20, 30]}),
+            pairs: vec!["BTC/USDT".into()],
+            timeframe: "1d".into(),
+            data_sources: vec!["a.csv".into()],
+            evaluated: 4,
+            failed: 0,
+            started_at_ms: 10,
+            finished_at_ms: 20,
+            results: (1..=4)
+                .map(|rank| aurum_store::OptimizeResult {
+                    rank,
+                    params: serde_json::json!({"fast": 5 * rank, "slow": 30}),
+                    metric_value: 2.5 / rank as f64,
+                    final_equity: dec("10000.123456789") + Decimal::from(rank),
+                    return_pct: 1.5,
+                    max_drawdown_pct: 12.25,
+                    sharpe: 2.5 / rank as f64,
+                    trades: 7 + rank,
+                })
+                .collect(),
+        };
+        ok(store, WriteOp::OptimizeRun(Box::new(run.clone()))).await;
+        let back = store.optimize_runs(5).await.unwrap();
+        assert_eq!(back, vec![run], "{}", store.backend());
+    }
+}

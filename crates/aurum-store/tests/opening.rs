@@ -34,11 +34,43 @@ async fn a_new_file_gets_every_migration_and_reopening_applies_none() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("a.db").display());
     let store = Store::open(&config(url.clone())).await.unwrap();
-    assert_eq!(store.applied_now(), vec![1]);
-    assert_eq!(store.schema_version().await.unwrap(), 1);
+    assert_eq!(store.applied_now(), vec![1, 2]);
+    assert_eq!(store.schema_version().await.unwrap(), 2);
     store.close().await;
     let store = Store::open(&config(url)).await.unwrap();
     assert!(store.applied_now().is_empty());
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_schema_is_upgraded_in_place_keeping_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let store = Store::open(&config(path.display().to_string()))
+        .await
+        .unwrap();
+    ok(&store, bot("b")).await;
+    ok(&store, deposit("b", "12.5")).await;
+    store.close().await;
+    // Make it a version-1 database, as an older aurum left it.
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "DROP TABLE optimize_results; DROP TABLE optimize_runs;
+             DELETE FROM aurum_schema_migrations WHERE version = 2;",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&config(path.display().to_string()))
+        .await
+        .unwrap();
+    assert_eq!(store.applied_now(), vec![2]);
+    assert_eq!(store.schema_version().await.unwrap(), 2);
+    assert_eq!(
+        store.balances("b").await.unwrap()[&aurum_core::Asset::usdt()],
+        dec("12.5")
+    );
+    assert!(store.optimize_runs(5).await.unwrap().is_empty());
     store.close().await;
 }
 
@@ -69,7 +101,7 @@ async fn a_newer_sqlite_schema_is_refused_and_left_as_is() {
             err,
             StoreError::SchemaTooNew {
                 found: 7,
-                known: 1,
+                known: 2,
                 ..
             }
         ),
@@ -78,7 +110,7 @@ async fn a_newer_sqlite_schema_is_refused_and_left_as_is() {
     assert_eq!(
         err.to_string(),
         format!(
-            "database {} has schema version 7, newer than the 1 this aurum knows; upgrade aurum (the database was left as is)",
+            "database {} has schema version 7, newer than the 2 this aurum knows; upgrade aurum (the database was left as is)",
             path.display()
         )
     );
@@ -238,7 +270,7 @@ async fn a_newer_postgres_schema_is_refused_and_left_as_is() {
             err,
             StoreError::SchemaTooNew {
                 found: 9,
-                known: 1,
+                known: 2,
                 ..
             }
         ),
@@ -265,7 +297,7 @@ async fn a_newer_postgres_schema_is_refused_and_left_as_is() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!((n, v), (1, vec![1, 9]));
+    assert_eq!((n, v), (1, vec![1, 2, 9]));
     client
         .batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
         .await

@@ -3,6 +3,7 @@
 
 mod cmd;
 mod config;
+mod output;
 mod progress;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +32,8 @@ enum Command {
     Db(cmd::db::DbCommand),
     /// Run a strategy over historical candles; print a report; store the run.
     Backtest(cmd::backtest::Args),
+    /// Search strategy parameters over a grid or a random sample, on all cores; rank and store.
+    Optimize(cmd::optimize::Args),
     /// List stored backtest runs.
     Runs(cmd::backtest::RunsArgs),
     /// Hammer the persistence layer with concurrent writers; report fills/s, latency, errors.
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Db(c) => cmd::db::run(c, config).await,
             Command::Backtest(a) => cmd::backtest::run(a, config).await,
+            Command::Optimize(a) => cmd::optimize::run(a, config).await,
             Command::Runs(a) => cmd::backtest::runs(a, config).await,
             Command::Loadtest(a) => cmd::loadtest::run(a, config).await,
             Command::Indicators(a) => cmd::indicators::run(a).await,

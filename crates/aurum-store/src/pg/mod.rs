@@ -10,7 +10,7 @@ use crate::error::{Result, StoreError};
 use crate::migrate::{self, AppliedMigration, Dialect};
 use crate::model::{
     BacktestRunRecord, BacktestRunSummary, BotSpec, DailyPerformance, FillRecord, LedgerRecord,
-    OrderEventRecord, OrderRecord, PositionRecord,
+    OptimizeResult, OptimizeRunRecord, OrderEventRecord, OrderRecord, PositionRecord,
 };
 use crate::ops::{WriteOp, WriteOutcome};
 use crate::writer::{WriterConfig, WriterHandle, WriterMetrics, WriterStatus};
@@ -510,6 +510,62 @@ impl PgStore {
             )
             .await?;
         Ok(Some(run))
+    }
+
+    /// The newest optimization runs with their stored rankings.
+    pub async fn optimize_runs(&self, limit: i64) -> Result<Vec<OptimizeRunRecord>> {
+        const T: &str = "optimize_runs";
+        let mut runs = self
+            .query(
+                "SELECT run_id, strategy, metric, space, pairs, timeframe, data_sources, evaluated, failed, started_at_ms,
+                 finished_at_ms FROM optimize_runs ORDER BY finished_at_ms DESC, run_id DESC LIMIT $1",
+                &[&limit],
+                "reading optimization runs",
+                |r| {
+                    let pairs: &str = rows::get(r, 4, T)?;
+                    let sources: &str = rows::get(r, 6, T)?;
+                    Ok(OptimizeRunRecord {
+                        run_id: rows::get(r, 0, T)?,
+                        strategy: rows::get(r, 1, T)?,
+                        metric: rows::get(r, 2, T)?,
+                        space: rows::get(r, 3, T)?,
+                        pairs: pairs.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+                        timeframe: rows::get(r, 5, T)?,
+                        data_sources: serde_json::from_str(sources)
+                            .map_err(|e| StoreError::Corrupt { table: T, reason: e.to_string() })?,
+                        evaluated: rows::get(r, 7, T)?,
+                        failed: rows::get(r, 8, T)?,
+                        started_at_ms: rows::get(r, 9, T)?,
+                        finished_at_ms: rows::get(r, 10, T)?,
+                        results: Vec::new(),
+                    })
+                },
+            )
+            .await?;
+        for run in &mut runs {
+            const R: &str = "optimize_results";
+            run.results = self
+                .query(
+                    "SELECT rank, params, metric_value, final_equity, return_pct, max_drawdown_pct, sharpe, trades
+                     FROM optimize_results WHERE run_id = $1 ORDER BY rank",
+                    &[&run.run_id],
+                    "reading optimization results",
+                    |r| {
+                        Ok(OptimizeResult {
+                            rank: rows::get(r, 0, R)?,
+                            params: rows::get(r, 1, R)?,
+                            metric_value: rows::get(r, 2, R)?,
+                            final_equity: rows::get(r, 3, R)?,
+                            return_pct: rows::get(r, 4, R)?,
+                            max_drawdown_pct: rows::get(r, 5, R)?,
+                            sharpe: rows::get(r, 6, R)?,
+                            trades: rows::get(r, 7, R)?,
+                        })
+                    },
+                )
+                .await?;
+        }
+        Ok(runs)
     }
 
     /// Row counts of the trading tables.

@@ -13,7 +13,8 @@ use super::PgManager;
 use super::rows;
 use crate::error::{Result, StoreError};
 use crate::model::{
-    BacktestRunRecord, BotSpec, DailyPerformance, FillRecord, OrderRecord, PositionRecord,
+    BacktestRunRecord, BotSpec, DailyPerformance, FillRecord, OptimizeRunRecord, OrderRecord,
+    PositionRecord,
 };
 use crate::ops::WriteOutcome;
 use crate::plan::{
@@ -452,6 +453,7 @@ struct Grouped<'a> {
     candles: BTreeMap<(String, &'static str, i64), &'a Candle>,
     days: BTreeMap<(String, String), &'a DailyPerformance>,
     runs: Vec<&'a BacktestRunRecord>,
+    optimizations: Vec<&'a OptimizeRunRecord>,
 }
 
 fn group(changes: &[Change]) -> Grouped<'_> {
@@ -513,6 +515,7 @@ fn group(changes: &[Change]) -> Grouped<'_> {
                 g.days.insert((bot_id.clone(), day.day.clone()), day);
             }
             Change::InsertBacktestRun(r) => g.runs.push(r),
+            Change::InsertOptimizeRun(r) => g.optimizations.push(r),
         }
     }
     g
@@ -774,6 +777,53 @@ pub(crate) async fn write_changes(
     }
     for run in &g.runs {
         write_backtest_run(tx, run).await?;
+    }
+    for run in &g.optimizations {
+        write_optimize_run(tx, run).await?;
+    }
+    Ok(())
+}
+
+async fn write_optimize_run(
+    tx: &Transaction<'_>,
+    run: &OptimizeRunRecord,
+) -> std::result::Result<(), tokio_postgres::Error> {
+    tx.execute(
+        "INSERT INTO optimize_runs (run_id, strategy, metric, space, pairs, timeframe, data_sources, evaluated, failed,
+         started_at_ms, finished_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        &[
+            &run.run_id,
+            &run.strategy,
+            &run.metric,
+            &run.space,
+            &run.pairs.join(","),
+            &run.timeframe,
+            &serde_json::Value::from(run.data_sources.clone()).to_string(),
+            &run.evaluated,
+            &run.failed,
+            &run.started_at_ms,
+            &run.finished_at_ms,
+        ],
+    )
+    .await?;
+    if !run.results.is_empty() {
+        let r = &run.results;
+        let ids: Vec<&str> = r.iter().map(|_| run.run_id.as_str()).collect();
+        let rank: Vec<i64> = r.iter().map(|x| x.rank).collect();
+        let params: Vec<&serde_json::Value> = r.iter().map(|x| &x.params).collect();
+        let metric: Vec<f64> = r.iter().map(|x| x.metric_value).collect();
+        let equity: Vec<Decimal> = r.iter().map(|x| x.final_equity).collect();
+        let ret: Vec<f64> = r.iter().map(|x| x.return_pct).collect();
+        let dd: Vec<f64> = r.iter().map(|x| x.max_drawdown_pct).collect();
+        let sharpe: Vec<f64> = r.iter().map(|x| x.sharpe).collect();
+        let trades: Vec<i64> = r.iter().map(|x| x.trades).collect();
+        tx.execute(
+            "INSERT INTO optimize_results (run_id, rank, params, metric_value, final_equity, return_pct, max_drawdown_pct, sharpe, trades)
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::jsonb[], $4::float8[], $5::numeric[], $6::float8[], $7::float8[],
+             $8::float8[], $9::bigint[])",
+            &[&ids, &rank, &params, &metric, &equity, &ret, &dd, &sharpe, &trades],
+        )
+        .await?;
     }
     Ok(())
 }

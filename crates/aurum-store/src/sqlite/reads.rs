@@ -7,7 +7,7 @@ use crate::check::{CheckBuilder, CheckReport};
 use crate::error::{Result, StoreError};
 use crate::model::{
     BacktestRunRecord, BacktestRunSummary, BotSpec, DailyPerformance, FillRecord, LedgerRecord,
-    OrderEventRecord, OrderRecord, PositionRecord,
+    OptimizeResult, OptimizeRunRecord, OrderEventRecord, OrderRecord, PositionRecord,
 };
 use aurum_core::{Asset, Candle, ClientOrderId, Money, Symbol, Timeframe};
 use rusqlite::params;
@@ -297,6 +297,68 @@ impl SqliteStore {
                 |r| sql::daily_from_row(r, 0, "backtest_daily"),
             )?;
             Ok(Some(run))
+        })
+        .await
+    }
+
+    /// The newest optimization runs with their stored rankings.
+    pub async fn optimize_runs(&self, limit: i64) -> Result<Vec<OptimizeRunRecord>> {
+        self.read(move |c| {
+            const T: &str = "optimize_runs";
+            let mut runs = query_all(
+                c,
+                "SELECT run_id, strategy, metric, space, pairs, timeframe, data_sources, evaluated, failed, started_at_ms,
+                 finished_at_ms FROM optimize_runs ORDER BY finished_at_ms DESC, run_id DESC LIMIT ?1",
+                [limit],
+                "reading optimization runs",
+                |r| {
+                    let json = |i: usize| -> Result<serde_json::Value> {
+                        let t: String = sql::get(r, i, T)?;
+                        serde_json::from_str(&t).map_err(|e| StoreError::Corrupt { table: T, reason: e.to_string() })
+                    };
+                    let pairs: String = sql::get(r, 4, T)?;
+                    Ok(OptimizeRunRecord {
+                        run_id: sql::get(r, 0, T)?,
+                        strategy: sql::get(r, 1, T)?,
+                        metric: sql::get(r, 2, T)?,
+                        space: json(3)?,
+                        pairs: pairs.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+                        timeframe: sql::get(r, 5, T)?,
+                        data_sources: serde_json::from_value(json(6)?)
+                            .map_err(|e| StoreError::Corrupt { table: T, reason: e.to_string() })?,
+                        evaluated: sql::get(r, 7, T)?,
+                        failed: sql::get(r, 8, T)?,
+                        started_at_ms: sql::get(r, 9, T)?,
+                        finished_at_ms: sql::get(r, 10, T)?,
+                        results: Vec::new(),
+                    })
+                },
+            )?;
+            for run in &mut runs {
+                const R: &str = "optimize_results";
+                run.results = query_all(
+                    c,
+                    "SELECT rank, params, metric_value, final_equity, return_pct, max_drawdown_pct, sharpe, trades
+                     FROM optimize_results WHERE run_id = ?1 ORDER BY rank",
+                    [run.run_id.clone()],
+                    "reading optimization results",
+                    |r| {
+                        let params: String = sql::get(r, 1, R)?;
+                        Ok(OptimizeResult {
+                            rank: sql::get(r, 0, R)?,
+                            params: serde_json::from_str(&params)
+                                .map_err(|e| StoreError::Corrupt { table: R, reason: e.to_string() })?,
+                            metric_value: sql::get(r, 2, R)?,
+                            final_equity: sql::dec(r, 3, R)?,
+                            return_pct: sql::get(r, 4, R)?,
+                            max_drawdown_pct: sql::get(r, 5, R)?,
+                            sharpe: sql::get(r, 6, R)?,
+                            trades: sql::get(r, 7, R)?,
+                        })
+                    },
+                )?;
+            }
+            Ok(runs)
         })
         .await
     }

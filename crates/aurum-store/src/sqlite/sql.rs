@@ -4,7 +4,7 @@
 use crate::error::{Result, StoreError};
 use crate::model::{
     BacktestRunRecord, BacktestRunSummary, BacktestTrade, BotSpec, DailyPerformance, FillRecord,
-    LedgerRecord, OrderEventRecord, OrderRecord, PositionRecord,
+    LedgerRecord, OptimizeRunRecord, OrderEventRecord, OrderRecord, PositionRecord,
 };
 use crate::ops::{WriteOp, WriteOutcome};
 use crate::plan::{Change, Overlay, PositionSlot, StateSource, plan};
@@ -769,6 +769,51 @@ pub(crate) fn write_change(conn: &Connection, change: &Change) -> Result<()> {
             )?;
         }
         Change::InsertBacktestRun(run) => write_backtest_run(conn, run)?,
+        Change::InsertOptimizeRun(run) => write_optimize_run(conn, run)?,
+    }
+    Ok(())
+}
+
+fn write_optimize_run(conn: &Connection, run: &OptimizeRunRecord) -> Result<()> {
+    let ctx = "storing an optimization run";
+    exec(
+        conn,
+        "INSERT INTO optimize_runs (run_id, strategy, metric, space, pairs, timeframe, data_sources, evaluated, failed,
+         started_at_ms, finished_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            run.run_id,
+            run.strategy,
+            run.metric,
+            run.space.to_string(),
+            run.pairs.join(","),
+            run.timeframe,
+            serde_json::Value::from(run.data_sources.clone()).to_string(),
+            run.evaluated,
+            run.failed,
+            run.started_at_ms,
+            run.finished_at_ms
+        ],
+        ctx,
+    )?;
+    let mut st = conn
+        .prepare_cached(
+            "INSERT INTO optimize_results (run_id, rank, params, metric_value, final_equity, return_pct, max_drawdown_pct,
+             sharpe, trades) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )
+        .map_err(StoreError::sqlite(ctx))?;
+    for r in &run.results {
+        st.execute(params![
+            run.run_id,
+            r.rank,
+            r.params.to_string(),
+            r.metric_value,
+            r.final_equity.to_string(),
+            r.return_pct,
+            r.max_drawdown_pct,
+            r.sharpe,
+            r.trades
+        ])
+        .map_err(StoreError::sqlite(ctx))?;
     }
     Ok(())
 }

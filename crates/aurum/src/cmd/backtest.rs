@@ -16,8 +16,23 @@ use std::process::ExitCode;
 #[derive(Debug, ClapArgs)]
 pub struct Args {
     /// Candle file(s), comma-separated, one per pair (aurum CSV, Binance klines CSV, freqtrade JSON).
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        required_unless_present = "synth",
+        conflicts_with = "synth"
+    )]
     pub data: Vec<PathBuf>,
+    /// Instead of files, generate deterministic synthetic candles for each pair (the generator
+    /// of `aurum data synth`: same options, same bytes on every machine).
+    #[arg(long)]
+    pub synth: bool,
+    /// Synthetic candles per pair (with --synth).
+    #[arg(long, default_value_t = 24 * 365, requires = "synth")]
+    pub candles: usize,
+    /// Seed of the synthetic data (with --synth).
+    #[arg(long, default_value_t = 42, requires = "synth")]
+    pub seed: u64,
     /// Pair(s), comma-separated, in the order of --data (BTC/USDT or BTCUSDT).
     #[arg(long, value_delimiter = ',', required = true)]
     pub pair: Vec<String>,
@@ -84,6 +99,37 @@ pub fn parse_params(params: &[String]) -> Result<Vec<(String, String)>> {
             _ => bail!("invalid --param {p:?}: expected KEY=VALUE, e.g. fast=10"),
         })
         .collect()
+}
+
+/// Generates deterministic synthetic candles for each pair (`aurum data synth`'s generator).
+pub fn synth_pairs(
+    pairs: &[String],
+    timeframe: Option<&str>,
+    candles: usize,
+    seed: u64,
+) -> Result<(Vec<PairData>, Timeframe)> {
+    let tf = timeframe
+        .map(str::parse::<Timeframe>)
+        .transpose()?
+        .unwrap_or(Timeframe::H1);
+    let mut out = Vec::new();
+    for pair in pairs {
+        let spec = aurum_data::SynthSpec {
+            symbol: Symbol::parse(pair)?,
+            timeframe: tf,
+            candles,
+            seed,
+            ..aurum_data::SynthSpec::default()
+        };
+        let generated = aurum_data::synth(&spec)?;
+        let source = format!("synth:{}:{tf}:{candles}:seed={seed}", spec.symbol);
+        out.push(PairData::new(
+            SymbolFilters::unrestricted(spec.symbol),
+            generated,
+            source,
+        ));
+    }
+    Ok((out, tf))
 }
 
 /// Loads the candle files for the pairs, checking that they agree on the timeframe.
@@ -257,7 +303,16 @@ fn write_file<E: std::error::Error + Send + Sync + 'static>(
 pub async fn run(args: Args, config: AppConfig) -> Result<ExitCode> {
     let started_at_ms = jiff::Timestamp::now().as_millisecond();
     let params = parse_params(&args.params)?;
-    let (data, timeframe) = load_pairs(&args.data, &args.pair, args.timeframe.as_deref())?;
+    let (data, timeframe) = if args.synth {
+        synth_pairs(
+            &args.pair,
+            args.timeframe.as_deref(),
+            args.candles,
+            args.seed,
+        )?
+    } else {
+        load_pairs(&args.data, &args.pair, args.timeframe.as_deref())?
+    };
     let cash = match &args.cash {
         Some(c) => aurum_core::money::parse_decimal(c).context("--cash")?,
         None => config.backtest.cash,
@@ -334,23 +389,23 @@ pub async fn run(args: Args, config: AppConfig) -> Result<ExitCode> {
         store.close().await;
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&json)?);
+        crate::say!("{}", serde_json::to_string_pretty(&json)?);
     } else {
-        println!("{}", aurum_report::terminal_table(&report));
+        crate::say!("{}", aurum_report::terminal_table(&report));
         if !rejections.is_empty() {
             let list: Vec<String> = rejections
                 .iter()
                 .map(|(k, v)| format!("{k} x{v}"))
                 .collect();
-            println!("entries refused by the risk manager: {}", list.join(", "));
+            crate::say!("entries refused by the risk manager: {}", list.join(", "));
         }
         if dropped > 0 {
-            println!(
+            crate::say!(
                 "{dropped} order(s) dropped at fill time (nothing affordable or below the venue minimum)"
             );
         }
         if let Some(t) = stored_in {
-            println!(
+            crate::say!(
                 "run {} stored in {t} (list with `aurum runs`)",
                 report.run_id
             );
@@ -365,7 +420,7 @@ pub async fn runs(args: RunsArgs, config: AppConfig) -> Result<ExitCode> {
     let runs = store.backtest_runs(args.limit).await?;
     store.close().await;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&runs)?);
+        crate::say!("{}", serde_json::to_string_pretty(&runs)?);
         return Ok(ExitCode::SUCCESS);
     }
     let mut t = comfy_table::Table::new();
@@ -407,9 +462,9 @@ pub async fn runs(args: RunsArgs, config: AppConfig) -> Result<ExitCode> {
             num("sharpe"),
         ]);
     }
-    println!("{t}");
+    crate::say!("{t}");
     if runs.is_empty() {
-        println!("no backtest runs stored yet: run `aurum backtest ...`");
+        crate::say!("no backtest runs stored yet: run `aurum backtest ...`");
     }
     Ok(ExitCode::SUCCESS)
 }

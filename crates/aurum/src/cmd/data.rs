@@ -148,7 +148,7 @@ pub async fn run(command: DataCommand, _config: AppConfig) -> Result<ExitCode> {
             let loaded = aurum_data::load(&a.file, &opts)?;
             let tf = loaded.timeframe.map(|t| t.timeframe());
             let mut candles = loaded.candles;
-            println!(
+            crate::say!(
                 "{}: {} candles read as {}",
                 a.file.display(),
                 candles.len(),
@@ -156,13 +156,13 @@ pub async fn run(command: DataCommand, _config: AppConfig) -> Result<ExitCode> {
             );
             if let Some(tf) = tf {
                 let gaps = aurum_data::detect_gaps(&candles, tf);
-                println!(
+                crate::say!(
                     "timeframe {tf}; {} missing candle(s) in {} gap(s)",
                     gaps.missing,
                     gaps.ranges.len()
                 );
                 for g in gaps.ranges.iter().take(10) {
-                    println!(
+                    crate::say!(
                         "  gap {} .. {} ({} missing)",
                         format_ms(g.from_ms),
                         format_ms(g.to_ms),
@@ -171,11 +171,11 @@ pub async fn run(command: DataCommand, _config: AppConfig) -> Result<ExitCode> {
                 }
                 if a.fill_gaps && gaps.missing > 0 {
                     candles = aurum_data::fill_gaps(&candles, tf)?;
-                    println!("filled: {} candles", candles.len());
+                    crate::say!("filled: {} candles", candles.len());
                 }
             }
             write_candles(&a.out, &candles)?;
-            println!("wrote {}", a.out.display());
+            crate::say!("wrote {}", a.out.display());
             Ok(ExitCode::SUCCESS)
         }
         DataCommand::List(a) => {
@@ -231,7 +231,7 @@ pub async fn run(command: DataCommand, _config: AppConfig) -> Result<ExitCode> {
                     }
                 }
             }
-            println!("{t}");
+            crate::say!("{t}");
             Ok(ExitCode::SUCCESS)
         }
         DataCommand::Download(a) => super::download::run(a).await.map(|_| ExitCode::SUCCESS),

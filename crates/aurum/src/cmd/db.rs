@@ -54,13 +54,13 @@ pub async fn run(command: DbCommand, config: AppConfig) -> Result<ExitCode> {
             let applied = store.applied_now();
             let version = store.schema_version().await?;
             if applied.is_empty() {
-                println!(
+                crate::say!(
                     "{}: schema is up to date (version {version})",
                     store.target()
                 );
             } else {
                 let list: Vec<String> = applied.iter().map(|v| v.to_string()).collect();
-                println!(
+                crate::say!(
                     "{}: applied migration(s) {}; schema version {version}",
                     store.target(),
                     list.join(", ")
@@ -73,15 +73,17 @@ pub async fn run(command: DbCommand, config: AppConfig) -> Result<ExitCode> {
             let store = open(&config, db.db).await?;
             let status = store.status().await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&status)?);
+                crate::say!("{}", serde_json::to_string_pretty(&status)?);
             } else {
                 let w = &status.writer;
-                println!(
+                crate::say!(
                     "{} ({}), schema version {}",
-                    status.target, status.backend, status.schema_version
+                    status.target,
+                    status.backend,
+                    status.schema_version
                 );
-                println!("{}", status.pool.sqlalchemy_line());
-                println!(
+                crate::say!("{}", status.pool.sqlalchemy_line());
+                crate::say!(
                     "Pool: {} open, {} idle, {} active, {} waiting, {} timeouts; acquire wait p50 {:.3} ms p99 {:.3} ms",
                     status.pool.connections,
                     status.pool.checked_in,
@@ -91,7 +93,7 @@ pub async fn run(command: DbCommand, config: AppConfig) -> Result<ExitCode> {
                     status.pool.acquire_wait_ms.p50,
                     status.pool.acquire_wait_ms.p99
                 );
-                println!(
+                crate::say!(
                     "Writer: queue {} of {}, {} batches, {} requests ({} refused, {} failed), busy errors {}, batch p50 {:.0} p99 {:.0}, commit p99 {:.3} ms",
                     w.queue_depth,
                     w.queue_capacity,
@@ -105,9 +107,15 @@ pub async fn run(command: DbCommand, config: AppConfig) -> Result<ExitCode> {
                     w.commit_ms.p99
                 );
                 let r = &status.rows;
-                println!(
+                crate::say!(
                     "Rows: {} bots, {} orders, {} order events, {} fills, {} positions, {} ledger entries, {} balances",
-                    r.bots, r.orders, r.order_events, r.fills, r.positions, r.ledger, r.balances
+                    r.bots,
+                    r.orders,
+                    r.order_events,
+                    r.fills,
+                    r.positions,
+                    r.ledger,
+                    r.balances
                 );
             }
             store.close().await;
@@ -117,9 +125,9 @@ pub async fn run(command: DbCommand, config: AppConfig) -> Result<ExitCode> {
             let store = open(&config, db.db).await?;
             let report = store.check().await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                crate::say!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                println!("{}: {report}", store.target());
+                crate::say!("{}: {report}", store.target());
             }
             store.close().await;
             Ok(if report.is_clean() {

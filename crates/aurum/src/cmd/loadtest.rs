@@ -64,19 +64,19 @@ fn print_table(reports: &[LoadReport]) {
             },
         ]);
     }
-    println!("{t}");
+    crate::say!("{t}");
     for r in reports {
         for (kind, n) in &r.error_kinds {
-            println!("{}: {n} x {kind}", r.mode);
+            crate::say!("{}: {n} x {kind}", r.mode);
         }
-        println!("{}: {}", r.mode, r.verification);
+        crate::say!("{}: {}", r.mode, r.verification);
     }
     if let (Some(g), Some(b)) = (
         reports.iter().find(|r| r.mode == LoadMode::Group),
         reports.iter().find(|r| r.mode != LoadMode::Group),
     ) && b.fills_per_s > 0.0
     {
-        println!(
+        crate::say!(
             "group vs {}: {:.1}x the fills/s",
             b.mode,
             g.fills_per_s / b.fills_per_s
@@ -130,7 +130,7 @@ pub async fn run(args: Args, config: AppConfig) -> Result<ExitCode> {
         } else {
             serde_json::Value::Array(values)
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        crate::say!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print_table(&reports);
     }

@@ -7,3 +7,4 @@ pub mod download;
 pub mod exchange_sim;
 pub mod indicators;
 pub mod loadtest;
+pub mod optimize;

@@ -284,9 +284,7 @@ async fn pg_fill_tx(client: &mut tokio_postgres::Client, op: &WriteOp) -> Result
         .await
         .map_err(StoreError::pg("BEGIN"))?;
     let mut ov = Overlay::default();
-    crate::pg::prefetch(&tx, &NeededRows::of([op]), &mut ov)
-        .await
-        .map_err(StoreError::pg("loading rows"))?;
+    crate::pg::prefetch(&tx, &NeededRows::of([op]), &mut ov).await?;
     let planned = plan(op, &mut SeededOnly, &mut ov)?;
     crate::pg::write_changes(&tx, &planned.changes)
         .await

@@ -105,6 +105,23 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_example_config_loads() {
+        let readme = include_str!("../../../README.md");
+        let start = readme.find("```toml\n").expect("README has a toml block") + 8;
+        let len = readme[start..].find("```").expect("closed block");
+        let example = &readme[start..start + len];
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("readme.toml", example)?;
+            let c =
+                AppConfig::load(Some(Path::new("readme.toml"))).map_err(|e| format!("{e:#}"))?;
+            assert_eq!(c.store.pool.pool_size, 10);
+            assert_eq!(c.risk.min_trade, Decimal::from(5));
+            assert_eq!(c.backtest.fee, Decimal::new(1, 3));
+            Ok(())
+        });
+    }
+
+    #[test]
     fn typos_are_errors_that_name_the_key() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("b.toml", "[store]\nurll = \"x\"\n")?;

@@ -43,6 +43,9 @@ enum Command {
     /// Market data: generate, import, list, download.
     #[command(subcommand)]
     Data(cmd::data::DataCommand),
+    /// Benchmarks recorded in docs/BENCHMARKS.md (backtest speed, memory).
+    #[command(subcommand)]
+    Bench(cmd::bench::BenchCommand),
     /// A local Binance-Spot-compatible exchange for tests and rehearsals.
     ExchangeSim(cmd::exchange_sim::Args),
 }
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
             Command::Loadtest(a) => cmd::loadtest::run(a, config).await,
             Command::Indicators(a) => cmd::indicators::run(a).await,
             Command::Data(c) => cmd::data::run(c, config).await,
+            Command::Bench(c) => cmd::bench::run(c, config).await,
             Command::ExchangeSim(a) => cmd::exchange_sim::run(a).await.map(|_| ExitCode::SUCCESS),
         }
     });

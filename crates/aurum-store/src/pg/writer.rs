@@ -264,7 +264,7 @@ async fn attempt_batch(
             let sp = tx.savepoint("op").await.map_err(classify)?;
             prefetch(&sp, &NeededRows::of([&req.op]), &mut overlay)
                 .await
-                .map_err(classify)?;
+                .map_err(prefetch_attempt)?;
             match plan(&req.op, &mut SeededOnly, &mut overlay) {
                 Ok(planned) => match write_changes(&sp, &planned.changes).await {
                     Ok(()) => {
@@ -293,7 +293,7 @@ async fn attempt_batch(
             &mut overlay,
         )
         .await
-        .map_err(classify)?;
+        .map_err(prefetch_attempt)?;
         let mut all_changes = Vec::new();
         for req in batch {
             match plan(&req.op, &mut SeededOnly, &mut overlay) {
@@ -318,12 +318,43 @@ async fn attempt_batch(
     }
 }
 
+/// Why rows could not be loaded.
+#[derive(Debug)]
+pub(crate) enum PrefetchError {
+    /// The database failed (may be transient).
+    Db(tokio_postgres::Error),
+    /// A row could not be read back (corruption or a foreign writer): never guessed around.
+    Corrupt(StoreError),
+}
+
+impl From<tokio_postgres::Error> for PrefetchError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        PrefetchError::Db(e)
+    }
+}
+
+impl From<PrefetchError> for StoreError {
+    fn from(e: PrefetchError) -> Self {
+        match e {
+            PrefetchError::Db(e) => StoreError::pg("loading rows")(e),
+            PrefetchError::Corrupt(e) => e,
+        }
+    }
+}
+
+fn prefetch_attempt(e: PrefetchError) -> Attempt {
+    match e {
+        PrefetchError::Db(e) => classify(e),
+        PrefetchError::Corrupt(e) => Attempt::Fail(e.to_string()),
+    }
+}
+
 /// Loads every row the batch needs, locking the ones it will change.
 pub(crate) async fn prefetch(
     tx: &impl GenericClient,
     need: &NeededRows,
     ov: &mut Overlay,
-) -> std::result::Result<(), tokio_postgres::Error> {
+) -> std::result::Result<(), PrefetchError> {
     if !need.bots.is_empty() {
         let ids: Vec<&str> = need.bots.iter().map(String::as_str).collect();
         let found = tx
@@ -342,9 +373,8 @@ pub(crate) async fn prefetch(
         );
         let mut found: HashMap<String, OrderRecord> = HashMap::new();
         for r in tx.query(&sql, &[&ids]).await? {
-            if let Ok(o) = rows::order(&r) {
-                found.insert(o.intent.client_order_id.to_string(), o);
-            }
+            let o = rows::order(&r).map_err(PrefetchError::Corrupt)?;
+            found.insert(o.intent.client_order_id.to_string(), o);
         }
         for id in &need.orders {
             ov.seed_order(id.clone(), found.remove(id.as_str()));
@@ -360,9 +390,8 @@ pub(crate) async fn prefetch(
         );
         let mut open: HashMap<(String, String), PositionRecord> = HashMap::new();
         for r in tx.query(&sql, &[&bots, &syms]).await? {
-            if let Ok(p) = rows::position(&r) {
-                open.insert((p.bot_id.clone(), p.position.symbol.to_string()), p);
-            }
+            let p = rows::position(&r).map_err(PrefetchError::Corrupt)?;
+            open.insert((p.bot_id.clone(), p.position.symbol.to_string()), p);
         }
         let last = tx
             .query(
@@ -416,16 +445,15 @@ pub(crate) async fn prefetch(
         );
         let mut found: HashMap<(String, String, String), FillRecord> = HashMap::new();
         for r in tx.query(&sql, &[&bots, &syms, &trades]).await? {
-            if let Ok(f) = rows::fill(&r) {
-                found.insert(
-                    (
-                        f.bot_id.clone(),
-                        f.fill.symbol.to_string(),
-                        f.fill.trade_id.clone(),
-                    ),
-                    f,
-                );
-            }
+            let f = rows::fill(&r).map_err(PrefetchError::Corrupt)?;
+            found.insert(
+                (
+                    f.bot_id.clone(),
+                    f.fill.symbol.to_string(),
+                    f.fill.trade_id.clone(),
+                ),
+                f,
+            );
         }
         for (bot, sym, trade) in &need.fills {
             let f = found

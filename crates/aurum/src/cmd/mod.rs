@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod backtest;
+pub mod bench;
 pub mod data;
 pub mod db;
 pub mod download;

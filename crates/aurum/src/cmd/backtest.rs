@@ -45,15 +45,8 @@ pub struct Args {
     /// Strategy parameter, key=value (repeatable), e.g. --param fast=10 --param slow=30.
     #[arg(long = "param", value_name = "KEY=VALUE")]
     pub params: Vec<String>,
-    /// Starting cash in the quote asset (default: [backtest] cash, 10000).
-    #[arg(long)]
-    pub cash: Option<String>,
-    /// Fee per side on the notional (default: [backtest] fee, 0.001).
-    #[arg(long)]
-    pub fee: Option<String>,
-    /// Slippage of market fills in basis points (default: [backtest] slippage_bps, 0).
-    #[arg(long)]
-    pub slippage_bps: Option<u32>,
+    #[command(flatten)]
+    pub costs: CostArgs,
     /// Database URL to store the run in (default: the configured store, sqlite://aurum.db).
     #[arg(long, value_name = "URL")]
     pub db: Option<String>,
@@ -72,6 +65,53 @@ pub struct Args {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Cash, fee and slippage of simulated runs (`backtest`, `optimize`), defaulting to
+/// `[backtest]` in the configuration.
+#[derive(Debug, ClapArgs)]
+pub struct CostArgs {
+    /// Starting cash in the quote asset (default: [backtest] cash, 10000).
+    #[arg(long)]
+    pub cash: Option<String>,
+    /// Fee per side on the notional (default: [backtest] fee, 0.001).
+    #[arg(long)]
+    pub fee: Option<String>,
+    /// Slippage of market fills in basis points (default: [backtest] slippage_bps, 0).
+    #[arg(long)]
+    pub slippage_bps: Option<u32>,
+}
+
+impl CostArgs {
+    /// The backtest settings for a timeframe: the options, else the configuration; checked.
+    pub fn resolve(
+        &self,
+        config: &AppConfig,
+        timeframe: Timeframe,
+        bot_id: &str,
+    ) -> Result<BacktestConfig> {
+        let cash = match &self.cash {
+            Some(c) => aurum_core::money::parse_decimal(c).context("--cash")?,
+            None => config.backtest.cash,
+        };
+        let fee_rate = match &self.fee {
+            Some(f) => aurum_core::money::parse_decimal(f).context("--fee")?,
+            None => config.backtest.fee,
+        };
+        if cash <= Decimal::ZERO {
+            bail!("--cash must be positive, got {cash}");
+        }
+        if fee_rate < Decimal::ZERO || fee_rate >= Decimal::ONE {
+            bail!("--fee must be in [0, 1), got {fee_rate}");
+        }
+        Ok(BacktestConfig {
+            cash,
+            fee_rate,
+            slippage_bps: self.slippage_bps.unwrap_or(config.backtest.slippage_bps),
+            timeframe,
+            bot_id: bot_id.to_string(),
+        })
+    }
 }
 
 /// Options of `aurum runs`.
@@ -313,27 +353,7 @@ pub async fn run(args: Args, config: AppConfig) -> Result<ExitCode> {
     } else {
         load_pairs(&args.data, &args.pair, args.timeframe.as_deref())?
     };
-    let cash = match &args.cash {
-        Some(c) => aurum_core::money::parse_decimal(c).context("--cash")?,
-        None => config.backtest.cash,
-    };
-    let fee_rate = match &args.fee {
-        Some(f) => aurum_core::money::parse_decimal(f).context("--fee")?,
-        None => config.backtest.fee,
-    };
-    if cash <= Decimal::ZERO {
-        bail!("--cash must be positive, got {cash}");
-    }
-    if fee_rate < Decimal::ZERO || fee_rate >= Decimal::ONE {
-        bail!("--fee must be in [0, 1), got {fee_rate}");
-    }
-    let bt = BacktestConfig {
-        cash,
-        fee_rate,
-        slippage_bps: args.slippage_bps.unwrap_or(config.backtest.slippage_bps),
-        timeframe,
-        bot_id: "bt".into(),
-    };
+    let bt = args.costs.resolve(&config, timeframe, "bt")?;
     let strategy = build_strategy(&args.strategy, &params, &config.strategy.challenge_growth)?;
     let strategy_name = strategy.name().to_string();
     let strategy_params = strategy.params();

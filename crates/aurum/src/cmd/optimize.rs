@@ -1,10 +1,8 @@
 //! `aurum optimize`: parameter search on all cores, ranked, stored.
 
-use crate::cmd::backtest::{load_pairs, parse_params};
+use crate::cmd::backtest::{CostArgs, load_pairs, parse_params};
 use crate::config::AppConfig;
 use anyhow::{Context, Result, bail};
-use aurum_core::Decimal;
-use aurum_engine::backtest::BacktestConfig;
 use aurum_engine::optimize::{Metric, ParamSpace, Search, optimize};
 use aurum_report::RankRow;
 use aurum_store::{OptimizeResult, OptimizeRunRecord, WriteOp};
@@ -53,15 +51,8 @@ pub struct Args {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Starting cash (default: [backtest] cash).
-    #[arg(long)]
-    pub cash: Option<String>,
-    /// Fee per side (default: [backtest] fee).
-    #[arg(long)]
-    pub fee: Option<String>,
-    /// Slippage in basis points (default: [backtest] slippage_bps).
-    #[arg(long)]
-    pub slippage_bps: Option<u32>,
+    #[command(flatten)]
+    pub costs: CostArgs,
     /// Database URL to store the ranking in (default: the configured store).
     #[arg(long, value_name = "URL")]
     pub db: Option<String>,
@@ -80,17 +71,6 @@ pub async fn run(args: Args, config: AppConfig) -> Result<ExitCode> {
     let space = ParamSpace::parse(&args.grid)?;
     let fixed = parse_params(&args.params)?;
     let (data, timeframe) = load_pairs(&args.data, &args.pair, args.timeframe.as_deref())?;
-    let cash = match &args.cash {
-        Some(c) => aurum_core::money::parse_decimal(c).context("--cash")?,
-        None => config.backtest.cash,
-    };
-    let fee_rate = match &args.fee {
-        Some(f) => aurum_core::money::parse_decimal(f).context("--fee")?,
-        None => config.backtest.fee,
-    };
-    if cash <= Decimal::ZERO {
-        bail!("--cash must be positive, got {cash}");
-    }
     if args.threads == Some(0) {
         bail!("--threads must be at least 1");
     }
@@ -99,13 +79,7 @@ pub async fn run(args: Args, config: AppConfig) -> Result<ExitCode> {
         None => space.grid(),
     };
     let total = sets.len();
-    let bt = BacktestConfig {
-        cash,
-        fee_rate,
-        slippage_bps: args.slippage_bps.unwrap_or(config.backtest.slippage_bps),
-        timeframe,
-        bot_id: "opt".into(),
-    };
+    let bt = args.costs.resolve(&config, timeframe, "opt")?;
     let stale = config.risk.stale_after_ms_for(timeframe.millis());
     let risk = RiskManager::new(config.risk.clone(), stale)?;
 

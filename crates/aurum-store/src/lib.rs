@@ -25,6 +25,7 @@ pub mod model;
 pub mod ops;
 pub mod pg;
 mod plan;
+mod rows;
 pub mod sqlite;
 mod writer;
 

@@ -2,6 +2,8 @@
 //! one batching writer task for every write.
 
 pub(crate) mod rows;
+
+use crate::rows as records;
 mod writer;
 
 use crate::RowCounts;
@@ -286,7 +288,7 @@ impl PgStore {
 
     /// Every registered bot.
     pub async fn bots(&self) -> Result<Vec<BotSpec>> {
-        self.query("SELECT bot_id, mode, strategy, quote_asset, config, created_at_ms FROM bots ORDER BY bot_id", &[], "reading bots", rows::bot)
+        self.query("SELECT bot_id, mode, strategy, quote_asset, config, created_at_ms FROM bots ORDER BY bot_id", &[], "reading bots", |r| records::bot(r))
             .await
     }
 
@@ -294,10 +296,12 @@ impl PgStore {
     pub async fn order(&self, id: &ClientOrderId) -> Result<Option<OrderRecord>> {
         let sql = format!(
             "SELECT {} FROM orders WHERE client_order_id = $1",
-            rows::ORDER_COLS
+            records::ORDER_COLS
         );
         Ok(self
-            .query(&sql, &[&id.as_str()], "reading orders", rows::order)
+            .query(&sql, &[&id.as_str()], "reading orders", |r| {
+                records::order(r)
+            })
             .await?
             .pop())
     }
@@ -316,10 +320,12 @@ impl PgStore {
         };
         let sql = format!(
             "SELECT {} FROM orders WHERE bot_id = $1 {filter} ORDER BY created_at_ms DESC, client_order_id DESC LIMIT $2",
-            rows::ORDER_COLS
+            records::ORDER_COLS
         );
-        self.query(&sql, &[&bot_id, &limit], "reading orders", rows::order)
-            .await
+        self.query(&sql, &[&bot_id, &limit], "reading orders", |r| {
+            records::order(r)
+        })
+        .await
     }
 
     /// An order's events, oldest first.
@@ -329,7 +335,7 @@ impl PgStore {
              WHERE client_order_id = $1 ORDER BY event_id",
             &[&id.as_str()],
             "reading order events",
-            rows::event,
+            |r| records::event(r),
         )
         .await
     }
@@ -338,19 +344,21 @@ impl PgStore {
     pub async fn fills(&self, bot_id: &str, limit: i64) -> Result<Vec<FillRecord>> {
         let sql = format!(
             "SELECT {} FROM fills WHERE bot_id = $1 ORDER BY ts_ms DESC, trade_id DESC LIMIT $2",
-            rows::FILL_COLS
+            records::FILL_COLS
         );
-        self.query(&sql, &[&bot_id, &limit], "reading fills", rows::fill)
-            .await
+        self.query(&sql, &[&bot_id, &limit], "reading fills", |r| {
+            records::fill(r)
+        })
+        .await
     }
 
     /// The fills of one order, oldest first.
     pub async fn fills_of_order(&self, id: &ClientOrderId) -> Result<Vec<FillRecord>> {
         let sql = format!(
             "SELECT {} FROM fills WHERE client_order_id = $1 ORDER BY ts_ms, trade_id",
-            rows::FILL_COLS
+            records::FILL_COLS
         );
-        self.query(&sql, &[&id.as_str()], "reading fills", rows::fill)
+        self.query(&sql, &[&id.as_str()], "reading fills", |r| records::fill(r))
             .await
     }
 
@@ -363,10 +371,12 @@ impl PgStore {
         };
         let sql = format!(
             "SELECT {} FROM positions WHERE bot_id = $1 {filter} ORDER BY symbol, seq",
-            rows::POSITION_COLS
+            records::POSITION_COLS
         );
-        self.query(&sql, &[&bot_id], "reading positions", rows::position)
-            .await
+        self.query(&sql, &[&bot_id], "reading positions", |r| {
+            records::position(r)
+        })
+        .await
     }
 
     /// A bot's balances by asset.
@@ -378,7 +388,12 @@ impl PgStore {
                 "reading balances",
                 |r| {
                     Ok((
-                        rows::parsed::<Asset>(r, 0, "balances")?,
+                        rows::get::<&str>(r, 0, "balances")?
+                            .parse::<Asset>()
+                            .map_err(|e| StoreError::Corrupt {
+                                table: "balances",
+                                reason: e.to_string(),
+                            })?,
                         rows::get(r, 1, "balances")?,
                     ))
                 },
@@ -391,10 +406,12 @@ impl PgStore {
     pub async fn ledger(&self, bot_id: &str, limit: i64) -> Result<Vec<LedgerRecord>> {
         let sql = format!(
             "SELECT {} FROM ledger WHERE bot_id = $1 ORDER BY entry_id DESC LIMIT $2",
-            rows::LEDGER_COLS
+            records::LEDGER_COLS
         );
-        self.query(&sql, &[&bot_id, &limit], "reading the ledger", rows::ledger)
-            .await
+        self.query(&sql, &[&bot_id, &limit], "reading the ledger", |r| {
+            records::ledger(r)
+        })
+        .await
     }
 
     /// A bot's engine state values.
@@ -428,7 +445,7 @@ impl PgStore {
              WHERE symbol = $1 AND timeframe = $2 AND open_time_ms >= $3 AND open_time_ms < $4 ORDER BY open_time_ms",
             &[&symbol.to_string(), &timeframe.as_str(), &from_ms, &to_ms],
             "reading market data",
-            rows::candle,
+            |r| records::candle(r),
         )
         .await
     }
@@ -440,7 +457,7 @@ impl PgStore {
              WHERE bot_id = $1 ORDER BY day",
             &[&bot_id],
             "reading daily performance",
-            |r| rows::daily(r, "performance_daily"),
+            |r| records::daily(r, "performance_daily"),
         )
         .await
     }
@@ -449,10 +466,12 @@ impl PgStore {
     pub async fn backtest_runs(&self, limit: i64) -> Result<Vec<BacktestRunSummary>> {
         let sql = format!(
             "SELECT {} FROM backtest_runs ORDER BY finished_at_ms DESC, run_id DESC LIMIT $1",
-            rows::RUN_SUMMARY_COLS
+            records::RUN_SUMMARY_COLS
         );
-        self.query(&sql, &[&limit], "reading backtest runs", rows::run_summary)
-            .await
+        self.query(&sql, &[&limit], "reading backtest runs", |r| {
+            records::run_summary(r)
+        })
+        .await
     }
 
     /// One backtest run with its trades and daily rows.
@@ -497,7 +516,7 @@ impl PgStore {
                  FROM backtest_trades WHERE run_id = $1 ORDER BY seq",
                 &[&run_id],
                 "reading backtest trades",
-                rows::trade,
+                |r| records::trade(r),
             )
             .await?;
         run.daily = self
@@ -506,7 +525,7 @@ impl PgStore {
                  WHERE run_id = $1 ORDER BY day",
                 &[&run_id],
                 "reading backtest days",
-                |r| rows::daily(r, "backtest_daily"),
+                |r| records::daily(r, "backtest_daily"),
             )
             .await?;
         Ok(Some(run))
@@ -614,84 +633,10 @@ impl PgStore {
             .map_err(pg_err("starting the check"))?;
         let ctx = "checking the stored state";
         let mut b = CheckBuilder::new();
-        for r in tx
-            .query("SELECT client_order_id, bot_id, symbol, side, quantity, filled_qty, status, exchange_order_id FROM orders", &[])
-            .await
-            .map_err(pg_err(ctx))?
-        {
-            b.order(
-                rows::get(&r, 0, "orders")?,
-                rows::get(&r, 1, "orders")?,
-                rows::get(&r, 2, "orders")?,
-                rows::parsed(&r, 3, "orders")?,
-                rows::get(&r, 4, "orders")?,
-                rows::get(&r, 5, "orders")?,
-                rows::parsed(&r, 6, "orders")?,
-                rows::get(&r, 7, "orders")?,
-            );
-        }
-        for r in tx
-            .query("SELECT client_order_id, exchange_order_id FROM order_events WHERE exchange_order_id IS NOT NULL", &[])
-            .await
-            .map_err(pg_err(ctx))?
-        {
-            b.event_exchange_id(rows::get(&r, 0, "order_events")?, rows::get(&r, 1, "order_events")?);
-        }
-        for r in tx
-            .query("SELECT bot_id, symbol, trade_id, client_order_id, side, quantity, fee, fee_asset, position_seq FROM fills", &[])
-            .await
-            .map_err(pg_err(ctx))?
-        {
-            b.fill(
-                rows::get(&r, 0, "fills")?,
-                rows::get(&r, 1, "fills")?,
-                rows::get(&r, 2, "fills")?,
-                rows::get(&r, 3, "fills")?,
-                rows::parsed(&r, 4, "fills")?,
-                rows::get(&r, 5, "fills")?,
-                rows::get(&r, 6, "fills")?,
-                rows::get(&r, 7, "fills")?,
-                rows::get(&r, 8, "fills")?,
-            );
-        }
-        for r in tx
-            .query("SELECT bot_id, asset, amount FROM ledger", &[])
-            .await
-            .map_err(pg_err(ctx))?
-        {
-            b.ledger(
-                rows::get(&r, 0, "ledger")?,
-                rows::get(&r, 1, "ledger")?,
-                rows::get(&r, 2, "ledger")?,
-            );
-        }
-        for r in tx
-            .query("SELECT bot_id, asset, amount FROM balances", &[])
-            .await
-            .map_err(pg_err(ctx))?
-        {
-            b.balance(
-                rows::get(&r, 0, "balances")?,
-                rows::get(&r, 1, "balances")?,
-                rows::get(&r, 2, "balances")?,
-            );
-        }
-        for r in tx
-            .query(
-                "SELECT bot_id, symbol, seq, quantity, closed_at_ms FROM positions",
-                &[],
-            )
-            .await
-            .map_err(pg_err(ctx))?
-        {
-            let closed: Option<i64> = rows::get(&r, 4, "positions")?;
-            b.position(
-                rows::get(&r, 0, "positions")?,
-                rows::get(&r, 1, "positions")?,
-                rows::get(&r, 2, "positions")?,
-                rows::get(&r, 3, "positions")?,
-                closed.is_some(),
-            );
+        for (sql, feed) in records::CHECK_QUERIES {
+            for r in tx.query(sql, &[]).await.map_err(pg_err(ctx))? {
+                feed(&r, &mut b)?;
+            }
         }
         tx.commit().await.map_err(pg_err(ctx))?;
         Ok(b.finish())

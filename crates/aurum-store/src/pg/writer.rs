@@ -10,7 +10,6 @@
 //! so it is never applied twice.
 
 use super::PgManager;
-use super::rows;
 use crate::error::{Result, StoreError};
 use crate::model::{
     BacktestRunRecord, BotSpec, DailyPerformance, FillRecord, OptimizeRunRecord, OrderRecord,
@@ -369,11 +368,11 @@ pub(crate) async fn prefetch(
         let ids: Vec<&str> = need.orders.iter().map(|c| c.as_str()).collect();
         let sql = format!(
             "SELECT {} FROM orders WHERE client_order_id = ANY($1) ORDER BY client_order_id FOR UPDATE",
-            rows::ORDER_COLS
+            crate::rows::ORDER_COLS
         );
         let mut found: HashMap<String, OrderRecord> = HashMap::new();
         for r in tx.query(&sql, &[&ids]).await? {
-            let o = rows::order(&r).map_err(PrefetchError::Corrupt)?;
+            let o = crate::rows::order(&r).map_err(PrefetchError::Corrupt)?;
             found.insert(o.intent.client_order_id.to_string(), o);
         }
         for id in &need.orders {
@@ -386,11 +385,11 @@ pub(crate) async fn prefetch(
         let sql = format!(
             "SELECT {} FROM positions WHERE closed_at_ms IS NULL AND (bot_id, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))
              ORDER BY bot_id, symbol FOR UPDATE",
-            rows::POSITION_COLS
+            crate::rows::POSITION_COLS
         );
         let mut open: HashMap<(String, String), PositionRecord> = HashMap::new();
         for r in tx.query(&sql, &[&bots, &syms]).await? {
-            let p = rows::position(&r).map_err(PrefetchError::Corrupt)?;
+            let p = crate::rows::position(&r).map_err(PrefetchError::Corrupt)?;
             open.insert((p.bot_id.clone(), p.position.symbol.to_string()), p);
         }
         let last = tx
@@ -441,11 +440,11 @@ pub(crate) async fn prefetch(
         let trades: Vec<&str> = need.fills.iter().map(|(_, _, t)| t.as_str()).collect();
         let sql = format!(
             "SELECT {} FROM fills WHERE (bot_id, symbol, trade_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))",
-            rows::FILL_COLS
+            crate::rows::FILL_COLS
         );
         let mut found: HashMap<(String, String, String), FillRecord> = HashMap::new();
         for r in tx.query(&sql, &[&bots, &syms, &trades]).await? {
-            let f = rows::fill(&r).map_err(PrefetchError::Corrupt)?;
+            let f = crate::rows::fill(&r).map_err(PrefetchError::Corrupt)?;
             found.insert(
                 (
                     f.bot_id.clone(),
@@ -609,7 +608,7 @@ pub(crate) async fn write_changes(
                 "INSERT INTO orders ({}) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                  $7::text[], $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[], $12::int[], $13::text[], $14::numeric[],
                  $15::numeric[], $16::bigint[], $17::bigint[])",
-                rows::ORDER_COLS
+                crate::rows::ORDER_COLS
             ),
             &[&ids, &bots, &eids, &syms, &sides, &types, &tifs, &qty, &qqty, &price, &stop, &trail, &status, &fq, &fquote, &created, &updated],
         )
@@ -677,7 +676,7 @@ pub(crate) async fn write_changes(
             &format!(
                 "INSERT INTO fills ({}) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[],
                  $7::numeric[], $8::numeric[], $9::text[], $10::numeric[], $11::bigint[], $12::bigint[])",
-                rows::FILL_COLS
+                crate::rows::FILL_COLS
             ),
             &[&bots, &syms, &trades, &ids, &sides, &price, &qty, &fee, &fee_asset, &pnl, &seq, &ts],
         )

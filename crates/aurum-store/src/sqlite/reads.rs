@@ -9,6 +9,7 @@ use crate::model::{
     BacktestRunRecord, BacktestRunSummary, BotSpec, DailyPerformance, FillRecord, LedgerRecord,
     OptimizeResult, OptimizeRunRecord, OrderEventRecord, OrderRecord, PositionRecord,
 };
+use crate::rows;
 use aurum_core::{Asset, Candle, ClientOrderId, Money, Symbol, Timeframe};
 use rusqlite::params;
 use std::collections::BTreeMap;
@@ -17,7 +18,7 @@ impl SqliteStore {
     /// Every registered bot.
     pub async fn bots(&self) -> Result<Vec<BotSpec>> {
         self.read(|c| {
-            query_all(c, "SELECT bot_id, mode, strategy, quote_asset, config, created_at_ms FROM bots ORDER BY bot_id", [], "reading bots", sql::bot_from_row)
+            query_all(c, "SELECT bot_id, mode, strategy, quote_asset, config, created_at_ms FROM bots ORDER BY bot_id", [], "reading bots", |r| rows::bot(r))
         })
         .await
     }
@@ -28,9 +29,9 @@ impl SqliteStore {
         self.read(move |c| {
             let sql = format!(
                 "SELECT {} FROM orders WHERE client_order_id = ?1",
-                sql::ORDER_COLS
+                rows::ORDER_COLS
             );
-            Ok(query_all(c, &sql, [id], "reading orders", sql::order_from_row)?.pop())
+            Ok(query_all(c, &sql, [id], "reading orders", |r| rows::order(r))?.pop())
         })
         .await
     }
@@ -48,9 +49,9 @@ impl SqliteStore {
             let filter = if open_only { format!("AND status IN ('{a}', '{b}', '{d}')") } else { String::new() };
             let sql = format!(
                 "SELECT {} FROM orders WHERE bot_id = ?1 {filter} ORDER BY created_at_ms DESC, client_order_id DESC LIMIT ?2",
-                sql::ORDER_COLS
+                rows::ORDER_COLS
             );
-            query_all(c, &sql, params![bot, limit], "reading orders", sql::order_from_row)
+            query_all(c, &sql, params![bot, limit], "reading orders", |r| rows::order(r))
         })
         .await
     }
@@ -65,7 +66,7 @@ impl SqliteStore {
                  WHERE client_order_id = ?1 ORDER BY event_id",
                 [id],
                 "reading order events",
-                sql::event_from_row,
+                |r| rows::event(r),
             )
         })
         .await
@@ -77,15 +78,11 @@ impl SqliteStore {
         self.read(move |c| {
             let sql = format!(
                 "SELECT {} FROM fills WHERE bot_id = ?1 ORDER BY ts_ms DESC, rowid DESC LIMIT ?2",
-                sql::FILL_COLS
+                rows::FILL_COLS
             );
-            query_all(
-                c,
-                &sql,
-                params![bot, limit],
-                "reading fills",
-                sql::fill_from_row,
-            )
+            query_all(c, &sql, params![bot, limit], "reading fills", |r| {
+                rows::fill(r)
+            })
         })
         .await
     }
@@ -96,9 +93,9 @@ impl SqliteStore {
         self.read(move |c| {
             let sql = format!(
                 "SELECT {} FROM fills WHERE client_order_id = ?1 ORDER BY ts_ms, rowid",
-                sql::FILL_COLS
+                rows::FILL_COLS
             );
-            query_all(c, &sql, [id], "reading fills", sql::fill_from_row)
+            query_all(c, &sql, [id], "reading fills", |r| rows::fill(r))
         })
         .await
     }
@@ -114,9 +111,9 @@ impl SqliteStore {
             };
             let sql = format!(
                 "SELECT {} FROM positions WHERE bot_id = ?1 {filter} ORDER BY symbol, seq",
-                sql::POSITION_COLS
+                rows::POSITION_COLS
             );
-            query_all(c, &sql, [bot], "reading positions", sql::position_from_row)
+            query_all(c, &sql, [bot], "reading positions", |r| rows::position(r))
         })
         .await
     }
@@ -148,15 +145,11 @@ impl SqliteStore {
         self.read(move |c| {
             let sql = format!(
                 "SELECT {} FROM ledger WHERE bot_id = ?1 ORDER BY entry_id DESC LIMIT ?2",
-                sql::LEDGER_COLS
+                rows::LEDGER_COLS
             );
-            query_all(
-                c,
-                &sql,
-                params![bot, limit],
-                "reading the ledger",
-                sql::ledger_from_row,
-            )
+            query_all(c, &sql, params![bot, limit], "reading the ledger", |r| {
+                rows::ledger(r)
+            })
         })
         .await
     }
@@ -201,7 +194,7 @@ impl SqliteStore {
                  WHERE symbol = ?1 AND timeframe = ?2 AND open_time_ms >= ?3 AND open_time_ms < ?4 ORDER BY open_time_ms",
                 params![sym, tf, from_ms, to_ms],
                 "reading market data",
-                sql::candle_from_row,
+                |r| rows::candle(r),
             )
         })
         .await
@@ -217,7 +210,7 @@ impl SqliteStore {
                  WHERE bot_id = ?1 ORDER BY day",
                 [bot],
                 "reading daily performance",
-                |r| sql::daily_from_row(r, 0, "performance_daily"),
+                |r| rows::daily(r, "performance_daily"),
             )
         })
         .await
@@ -228,15 +221,11 @@ impl SqliteStore {
         self.read(move |c| {
             let sql = format!(
                 "SELECT {} FROM backtest_runs ORDER BY finished_at_ms DESC, run_id DESC LIMIT ?1",
-                sql::RUN_SUMMARY_COLS
+                rows::RUN_SUMMARY_COLS
             );
-            query_all(
-                c,
-                &sql,
-                [limit],
-                "reading backtest runs",
-                sql::run_summary_from_row,
-            )
+            query_all(c, &sql, [limit], "reading backtest runs", |r| {
+                rows::run_summary(r)
+            })
         })
         .await
     }
@@ -286,7 +275,7 @@ impl SqliteStore {
                  FROM backtest_trades WHERE run_id = ?1 ORDER BY seq",
                 [id.clone()],
                 "reading backtest trades",
-                sql::trade_from_row,
+                |r| rows::trade(r),
             )?;
             run.daily = query_all(
                 c,
@@ -294,7 +283,7 @@ impl SqliteStore {
                  WHERE run_id = ?1 ORDER BY day",
                 [id],
                 "reading backtest days",
-                |r| sql::daily_from_row(r, 0, "backtest_daily"),
+                |r| rows::daily(r, "backtest_daily"),
             )?;
             Ok(Some(run))
         })
@@ -411,86 +400,12 @@ impl SqliteStore {
 fn check_on(c: &rusqlite::Connection) -> Result<CheckReport> {
     let mut b = CheckBuilder::new();
     let ctx = "checking the stored state";
-    let each = |sql: &str, f: &mut dyn FnMut(&rusqlite::Row<'_>) -> Result<()>| -> Result<()> {
+    for (sql, feed) in rows::CHECK_QUERIES {
         let mut st = c.prepare(sql).map_err(StoreError::sqlite(ctx))?;
         let mut rows = st.query([]).map_err(StoreError::sqlite(ctx))?;
         while let Some(r) = rows.next().map_err(StoreError::sqlite(ctx))? {
-            f(r)?;
+            feed(r, &mut b)?;
         }
-        Ok(())
-    };
-    each(
-        "SELECT client_order_id, bot_id, symbol, side, quantity, filled_qty, status, exchange_order_id FROM orders",
-        &mut |r| {
-            b.order(
-                sql::get(r, 0, "orders")?,
-                sql::get(r, 1, "orders")?,
-                sql::get(r, 2, "orders")?,
-                sql::parsed(r, 3, "orders")?,
-                sql::opt_dec(r, 4, "orders")?,
-                sql::dec(r, 5, "orders")?,
-                sql::parsed(r, 6, "orders")?,
-                sql::get(r, 7, "orders")?,
-            );
-            Ok(())
-        },
-    )?;
-    each(
-        "SELECT client_order_id, exchange_order_id FROM order_events WHERE exchange_order_id IS NOT NULL",
-        &mut |r| {
-            b.event_exchange_id(
-                sql::get(r, 0, "order_events")?,
-                sql::get(r, 1, "order_events")?,
-            );
-            Ok(())
-        },
-    )?;
-    each(
-        "SELECT bot_id, symbol, trade_id, client_order_id, side, quantity, fee, fee_asset, position_seq FROM fills",
-        &mut |r| {
-            b.fill(
-                sql::get(r, 0, "fills")?,
-                sql::get(r, 1, "fills")?,
-                sql::get(r, 2, "fills")?,
-                sql::get(r, 3, "fills")?,
-                sql::parsed(r, 4, "fills")?,
-                sql::dec(r, 5, "fills")?,
-                sql::dec(r, 6, "fills")?,
-                sql::get(r, 7, "fills")?,
-                sql::get(r, 8, "fills")?,
-            );
-            Ok(())
-        },
-    )?;
-    each("SELECT bot_id, asset, amount FROM ledger", &mut |r| {
-        b.ledger(
-            sql::get(r, 0, "ledger")?,
-            sql::get(r, 1, "ledger")?,
-            sql::dec(r, 2, "ledger")?,
-        );
-        Ok(())
-    })?;
-    each("SELECT bot_id, asset, amount FROM balances", &mut |r| {
-        b.balance(
-            sql::get(r, 0, "balances")?,
-            sql::get(r, 1, "balances")?,
-            sql::dec(r, 2, "balances")?,
-        );
-        Ok(())
-    })?;
-    each(
-        "SELECT bot_id, symbol, seq, quantity, closed_at_ms FROM positions",
-        &mut |r| {
-            let closed: Option<i64> = sql::get(r, 4, "positions")?;
-            b.position(
-                sql::get(r, 0, "positions")?,
-                sql::get(r, 1, "positions")?,
-                sql::get(r, 2, "positions")?,
-                sql::dec(r, 3, "positions")?,
-                closed.is_some(),
-            );
-            Ok(())
-        },
-    )?;
+    }
     Ok(b.finish())
 }

@@ -2,44 +2,45 @@
 //! planned changes. Used by the writer thread and by the load-test baselines alike.
 
 use crate::error::{Result, StoreError};
-use crate::model::{
-    BacktestRunRecord, BacktestRunSummary, BacktestTrade, BotSpec, DailyPerformance, FillRecord,
-    LedgerRecord, OptimizeRunRecord, OrderEventRecord, OrderRecord, PositionRecord,
-};
+use crate::model::{BacktestRunRecord, OptimizeRunRecord, OrderRecord};
 use crate::ops::{WriteOp, WriteOutcome};
 use crate::plan::{Change, Overlay, PositionSlot, StateSource, plan};
-use aurum_core::{
-    Asset, Candle, ClientOrderId, Decimal, Fill, LedgerEntry, LedgerKind, Money, OrderIntent,
-    OrderStatus, Position, Symbol,
-};
+use crate::rows::{self, Cells};
+use aurum_core::{Asset, ClientOrderId, Decimal, Fill, Money, OrderStatus, Symbol};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::str::FromStr;
 
 /// Reads a decimal stored as text.
 pub(crate) fn dec(row: &Row<'_>, idx: usize, table: &'static str) -> Result<Decimal> {
-    let text: String = row.get(idx).map_err(|e| StoreError::Sqlite {
-        context: format!("reading {table}"),
-        source: e,
-    })?;
-    Decimal::from_str(&text).map_err(|e| StoreError::Corrupt {
-        table,
-        reason: format!("column {idx}: {text:?} is not a decimal: {e}"),
-    })
+    // Borrow the text in place: no allocation per decimal read.
+    match row.get_ref(idx) {
+        Ok(rusqlite::types::ValueRef::Text(bytes)) => {
+            let text = std::str::from_utf8(bytes).map_err(|e| StoreError::Corrupt {
+                table,
+                reason: format!("column {idx}: {e}"),
+            })?;
+            rows::decimal_text(text, idx, table)
+        }
+        Ok(other) => Err(StoreError::Corrupt {
+            table,
+            reason: format!(
+                "column {idx}: expected decimal text, found {:?}",
+                other.data_type()
+            ),
+        }),
+        Err(e) => Err(StoreError::Sqlite {
+            context: format!("reading {table}"),
+            source: e,
+        }),
+    }
 }
 
 /// Reads an optional decimal stored as text.
 pub(crate) fn opt_dec(row: &Row<'_>, idx: usize, table: &'static str) -> Result<Option<Decimal>> {
-    let text: Option<String> = row.get(idx).map_err(|e| StoreError::Sqlite {
-        context: format!("reading {table}"),
-        source: e,
-    })?;
-    text.map(|t| {
-        Decimal::from_str(&t).map_err(|e| StoreError::Corrupt {
-            table,
-            reason: format!("column {idx}: {t:?} is not a decimal: {e}"),
-        })
-    })
-    .transpose()
+    match row.get_ref(idx) {
+        Ok(rusqlite::types::ValueRef::Null) => Ok(None),
+        _ => dec(row, idx, table).map(Some),
+    }
 }
 
 /// Reads a column and parses it with `FromStr`.
@@ -57,23 +58,6 @@ where
     })
 }
 
-fn opt_parsed<T: FromStr>(row: &Row<'_>, idx: usize, table: &'static str) -> Result<Option<T>>
-where
-    T::Err: std::fmt::Display,
-{
-    let text: Option<String> = row.get(idx).map_err(|e| StoreError::Sqlite {
-        context: format!("reading {table}"),
-        source: e,
-    })?;
-    text.map(|t| {
-        t.parse().map_err(|e: T::Err| StoreError::Corrupt {
-            table,
-            reason: format!("column {idx}: {t:?}: {e}"),
-        })
-    })
-    .transpose()
-}
-
 pub(crate) fn get<T: rusqlite::types::FromSql>(
     row: &Row<'_>,
     idx: usize,
@@ -85,214 +69,37 @@ pub(crate) fn get<T: rusqlite::types::FromSql>(
     })
 }
 
-fn json(row: &Row<'_>, idx: usize, table: &'static str) -> Result<serde_json::Value> {
-    let text: String = get(row, idx, table)?;
-    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
-        table,
-        reason: format!("column {idx}: bad JSON: {e}"),
-    })
-}
-
 fn opt_text(d: Option<Decimal>) -> Option<String> {
     d.map(|d| d.to_string())
 }
 
-/// Columns of `orders`, in the order [`order_from_row`] reads them.
-pub(crate) const ORDER_COLS: &str = "client_order_id, bot_id, exchange_order_id, symbol, side, order_type, \
-    time_in_force, quantity, quote_quantity, price, stop_price, trailing_delta_bps, status, filled_qty, \
-    filled_quote, created_at_ms, updated_at_ms";
-
-pub(crate) fn order_from_row(row: &Row<'_>) -> Result<OrderRecord> {
-    const T: &str = "orders";
-    let trailing: Option<i64> = get(row, 11, T)?;
-    Ok(OrderRecord {
-        intent: OrderIntent {
-            client_order_id: parsed_coid(row, 0, T)?,
-            symbol: parsed(row, 3, T)?,
-            side: parsed(row, 4, T)?,
-            order_type: parsed(row, 5, T)?,
-            time_in_force: opt_parsed(row, 6, T)?,
-            quantity: opt_dec(row, 7, T)?,
-            quote_quantity: opt_dec(row, 8, T)?,
-            price: opt_dec(row, 9, T)?,
-            stop_price: opt_dec(row, 10, T)?,
-            trailing_delta_bps: trailing
-                .map(|v| {
-                    u32::try_from(v).map_err(|_| StoreError::Corrupt {
-                        table: T,
-                        reason: format!("trailing_delta_bps {v}"),
-                    })
-                })
-                .transpose()?,
-            created_at_ms: get(row, 15, T)?,
-        },
-        bot_id: get(row, 1, T)?,
-        exchange_order_id: get(row, 2, T)?,
-        status: parsed(row, 12, T)?,
-        filled_qty: dec(row, 13, T)?,
-        filled_quote: dec(row, 14, T)?,
-        updated_at_ms: get(row, 16, T)?,
-    })
-}
-
-fn parsed_coid(row: &Row<'_>, idx: usize, table: &'static str) -> Result<ClientOrderId> {
-    let text: String = get(row, idx, table)?;
-    ClientOrderId::new(&text).map_err(|e| StoreError::Corrupt {
-        table,
-        reason: e.to_string(),
-    })
-}
-
-pub(crate) const FILL_COLS: &str = "bot_id, symbol, trade_id, client_order_id, side, price, quantity, fee, fee_asset, realised_pnl, position_seq, ts_ms";
-
-pub(crate) fn fill_from_row(row: &Row<'_>) -> Result<FillRecord> {
-    const T: &str = "fills";
-    Ok(FillRecord {
-        bot_id: get(row, 0, T)?,
-        fill: Fill {
-            symbol: parsed(row, 1, T)?,
-            trade_id: get(row, 2, T)?,
-            client_order_id: parsed_coid(row, 3, T)?,
-            side: parsed(row, 4, T)?,
-            price: dec(row, 5, T)?,
-            quantity: dec(row, 6, T)?,
-            fee: dec(row, 7, T)?,
-            fee_asset: parsed(row, 8, T)?,
-            ts_ms: get(row, 11, T)?,
-        },
-        realised_pnl: dec(row, 9, T)?,
-        position_seq: get(row, 10, T)?,
-    })
-}
-
-pub(crate) const POSITION_COLS: &str = "bot_id, symbol, seq, quantity, cost_basis, bought_qty, bought_quote, \
-    realised_pnl, fees_quote, fill_count, opened_at_ms, closed_at_ms";
-
-pub(crate) fn position_from_row(row: &Row<'_>) -> Result<PositionRecord> {
-    const T: &str = "positions";
-    let fill_count: i64 = get(row, 9, T)?;
-    Ok(PositionRecord {
-        bot_id: get(row, 0, T)?,
-        seq: get(row, 2, T)?,
-        position: Position {
-            symbol: parsed(row, 1, T)?,
-            quantity: dec(row, 3, T)?,
-            cost_basis: dec(row, 4, T)?,
-            bought_qty: dec(row, 5, T)?,
-            bought_quote: dec(row, 6, T)?,
-            realised_pnl: dec(row, 7, T)?,
-            fees_quote: dec(row, 8, T)?,
-            fill_count: u32::try_from(fill_count).map_err(|_| StoreError::Corrupt {
-                table: T,
-                reason: format!("fill_count {fill_count}"),
-            })?,
-            opened_at_ms: get(row, 10, T)?,
-            closed_at_ms: get(row, 11, T)?,
-        },
-    })
-}
-
-pub(crate) fn ledger_from_row(row: &Row<'_>) -> Result<LedgerRecord> {
-    const T: &str = "ledger";
-    let kind: String = get(row, 4, T)?;
-    Ok(LedgerRecord {
-        entry_id: get(row, 0, T)?,
-        bot_id: get(row, 1, T)?,
-        entry: LedgerEntry {
-            asset: parsed(row, 2, T)?,
-            amount: dec(row, 3, T)?,
-            kind: LedgerKind::parse(&kind).ok_or_else(|| StoreError::Corrupt {
-                table: T,
-                reason: format!("kind {kind:?}"),
-            })?,
-            ts_ms: get(row, 8, T)?,
-        },
-        symbol: get(row, 5, T)?,
-        trade_id: get(row, 6, T)?,
-        note: get(row, 7, T)?,
-    })
-}
-
-pub(crate) const LEDGER_COLS: &str =
-    "entry_id, bot_id, asset, amount, kind, symbol, trade_id, note, ts_ms";
-
-pub(crate) fn event_from_row(row: &Row<'_>) -> Result<OrderEventRecord> {
-    const T: &str = "order_events";
-    Ok(OrderEventRecord {
-        event_id: get(row, 0, T)?,
-        client_order_id: parsed_coid(row, 1, T)?,
-        status: parsed(row, 2, T)?,
-        exchange_order_id: get(row, 3, T)?,
-        detail: get(row, 4, T)?,
-        ts_ms: get(row, 5, T)?,
-    })
-}
-
-pub(crate) fn daily_from_row(
-    row: &Row<'_>,
-    offset: usize,
-    table: &'static str,
-) -> Result<DailyPerformance> {
-    Ok(DailyPerformance {
-        day: get(row, offset, table)?,
-        start_equity: dec(row, offset + 1, table)?,
-        end_equity: dec(row, offset + 2, table)?,
-        realised_pnl: dec(row, offset + 3, table)?,
-        fees: dec(row, offset + 4, table)?,
-        trades: get(row, offset + 5, table)?,
-        wins: get(row, offset + 6, table)?,
-        losses: get(row, offset + 7, table)?,
-    })
-}
-
-pub(crate) fn run_summary_from_row(row: &Row<'_>) -> Result<BacktestRunSummary> {
-    const T: &str = "backtest_runs";
-    let pairs: String = get(row, 3, T)?;
-    Ok(BacktestRunSummary {
-        run_id: get(row, 0, T)?,
-        strategy: get(row, 1, T)?,
-        params: json(row, 2, T)?,
-        pairs: pairs
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect(),
-        timeframe: get(row, 4, T)?,
-        start_cash: dec(row, 5, T)?,
-        final_equity: dec(row, 6, T)?,
-        trades: get(row, 7, T)?,
-        metrics: json(row, 8, T)?,
-        finished_at_ms: get(row, 9, T)?,
-    })
-}
-
-pub(crate) const RUN_SUMMARY_COLS: &str = "run_id, strategy, params, pairs, timeframe, start_cash, final_equity, trades, metrics, finished_at_ms";
-
-pub(crate) fn trade_from_row(row: &Row<'_>) -> Result<BacktestTrade> {
-    const T: &str = "backtest_trades";
-    Ok(BacktestTrade {
-        pair: get(row, 0, T)?,
-        entry_time_ms: get(row, 1, T)?,
-        entry_price: dec(row, 2, T)?,
-        exit_time_ms: get(row, 3, T)?,
-        exit_price: dec(row, 4, T)?,
-        quantity: dec(row, 5, T)?,
-        pnl: dec(row, 6, T)?,
-        fees: dec(row, 7, T)?,
-        exit_reason: get(row, 8, T)?,
-    })
-}
-
-pub(crate) fn candle_from_row(row: &Row<'_>) -> Result<Candle> {
-    const T: &str = "market_data";
-    Ok(Candle {
-        open_time_ms: get(row, 0, T)?,
-        open: dec(row, 1, T)?,
-        high: dec(row, 2, T)?,
-        low: dec(row, 3, T)?,
-        close: dec(row, 4, T)?,
-        volume: dec(row, 5, T)?,
-    })
+impl Cells for Row<'_> {
+    fn text(&self, idx: usize, table: &'static str) -> Result<String> {
+        get(self, idx, table)
+    }
+    fn opt_text(&self, idx: usize, table: &'static str) -> Result<Option<String>> {
+        get(self, idx, table)
+    }
+    fn int(&self, idx: usize, table: &'static str) -> Result<i64> {
+        get(self, idx, table)
+    }
+    fn opt_int(&self, idx: usize, table: &'static str) -> Result<Option<i64>> {
+        get(self, idx, table)
+    }
+    fn dec(&self, idx: usize, table: &'static str) -> Result<Decimal> {
+        dec(self, idx, table)
+    }
+    fn opt_dec(&self, idx: usize, table: &'static str) -> Result<Option<Decimal>> {
+        opt_dec(self, idx, table)
+    }
+    fn json(&self, idx: usize, table: &'static str) -> Result<serde_json::Value> {
+        rows::json_text(&self.text(idx, table)?, idx, table)
+    }
+    fn opt_json(&self, idx: usize, table: &'static str) -> Result<Option<serde_json::Value>> {
+        self.opt_text(idx, table)?
+            .map(|t| rows::json_text(&t, idx, table))
+            .transpose()
+    }
 }
 
 /// The planner's view of the database through one connection, inside its transaction.
@@ -312,7 +119,10 @@ impl StateSource for SqliteState<'_> {
 
     fn order(&mut self, id: &ClientOrderId) -> Result<Option<OrderRecord>> {
         static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-            format!("SELECT {ORDER_COLS} FROM orders WHERE client_order_id = ?1")
+            format!(
+                "SELECT {} FROM orders WHERE client_order_id = ?1",
+                rows::ORDER_COLS
+            )
         });
         let mut st = self
             .conn
@@ -322,7 +132,7 @@ impl StateSource for SqliteState<'_> {
             .query([id.as_str()])
             .map_err(StoreError::sqlite("reading orders"))?;
         match rows.next().map_err(StoreError::sqlite("reading orders"))? {
-            Some(row) => Ok(Some(order_from_row(row)?)),
+            Some(row) => Ok(Some(rows::order(row)?)),
             None => Ok(None),
         }
     }
@@ -331,7 +141,8 @@ impl StateSource for SqliteState<'_> {
         let sym = symbol.to_string();
         static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             format!(
-                "SELECT {POSITION_COLS} FROM positions WHERE bot_id = ?1 AND symbol = ?2 AND closed_at_ms IS NULL"
+                "SELECT {} FROM positions WHERE bot_id = ?1 AND symbol = ?2 AND closed_at_ms IS NULL",
+                rows::POSITION_COLS
             )
         });
         let mut st = self
@@ -345,7 +156,7 @@ impl StateSource for SqliteState<'_> {
             .next()
             .map_err(StoreError::sqlite("reading positions"))?
         {
-            let rec = position_from_row(row)?;
+            let rec = rows::position(row)?;
             // The open holding is always the newest one of its pair.
             return Ok(PositionSlot {
                 last_seq: rec.seq,
@@ -388,7 +199,8 @@ impl StateSource for SqliteState<'_> {
     fn fill(&mut self, bot_id: &str, symbol: &Symbol, trade_id: &str) -> Result<Option<Fill>> {
         static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             format!(
-                "SELECT {FILL_COLS} FROM fills WHERE bot_id = ?1 AND symbol = ?2 AND trade_id = ?3"
+                "SELECT {} FROM fills WHERE bot_id = ?1 AND symbol = ?2 AND trade_id = ?3",
+                rows::FILL_COLS
             )
         });
         let mut st = self
@@ -399,7 +211,7 @@ impl StateSource for SqliteState<'_> {
             .query(params![bot_id, symbol.to_string(), trade_id])
             .map_err(StoreError::sqlite("reading fills"))?;
         match rows.next().map_err(StoreError::sqlite("reading fills"))? {
-            Some(row) => Ok(Some(fill_from_row(row)?.fill)),
+            Some(row) => Ok(Some(rows::fill(row)?.fill)),
             None => Ok(None),
         }
     }
@@ -541,10 +353,21 @@ fn exec(
 }
 
 static INSERT_ORDER_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    values_sql(&format!("INSERT INTO orders ({ORDER_COLS})"), 17, 1, "")
+    values_sql(
+        &format!("INSERT INTO orders ({})", rows::ORDER_COLS),
+        17,
+        1,
+        "",
+    )
 });
-static INSERT_FILL_SQL: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| values_sql(&format!("INSERT INTO fills ({FILL_COLS})"), 12, 1, ""));
+static INSERT_FILL_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    values_sql(
+        &format!("INSERT INTO fills ({})", rows::FILL_COLS),
+        12,
+        1,
+        "",
+    )
+});
 
 /// Writes one planned change.
 pub(crate) fn write_change(conn: &Connection, change: &Change) -> Result<()> {
@@ -905,27 +728,6 @@ pub(crate) fn query_all<T>(
         out.push(map(row)?);
     }
     Ok(out)
-}
-
-/// Reads a bot row.
-pub(crate) fn bot_from_row(row: &Row<'_>) -> Result<BotSpec> {
-    const T: &str = "bots";
-    let config: Option<String> = get(row, 4, T)?;
-    Ok(BotSpec {
-        bot_id: get(row, 0, T)?,
-        mode: get(row, 1, T)?,
-        strategy: get(row, 2, T)?,
-        quote_asset: parsed(row, 3, T)?,
-        config: config
-            .map(|c| {
-                serde_json::from_str(&c).map_err(|e| StoreError::Corrupt {
-                    table: T,
-                    reason: format!("config: {e}"),
-                })
-            })
-            .transpose()?,
-        created_at_ms: get(row, 5, T)?,
-    })
 }
 
 /// The status names of orders that are not final, for `IN (...)` lists.

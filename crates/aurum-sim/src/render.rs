@@ -1,0 +1,273 @@
+//! Binance's JSON shapes for orders, fills, trades, klines and the account.
+
+use crate::engine::{Engine, Order, TradeRec};
+use crate::market::Market;
+use aurum_core::{Candle, Decimal, Side};
+use serde_json::{Value, json};
+
+/// A decimal as Binance prints it: 8 decimals (`"0.00100000"`).
+pub fn d8(d: Decimal) -> String {
+    let mut x = d;
+    x.rescale(8);
+    x.to_string()
+}
+
+fn side(s: Side) -> &'static str {
+    match s {
+        Side::Buy => "BUY",
+        Side::Sell => "SELL",
+    }
+}
+
+/// The fields every order answer shares.
+fn order_core(o: &Order) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("symbol".into(), json!(o.symbol));
+    m.insert("orderId".into(), json!(o.id));
+    m.insert("orderListId".into(), json!(-1));
+    m.insert("clientOrderId".into(), json!(o.client_id));
+    m.insert("price".into(), json!(d8(o.price)));
+    m.insert("origQty".into(), json!(d8(o.orig_qty)));
+    m.insert("executedQty".into(), json!(d8(o.executed_qty)));
+    m.insert("origQuoteOrderQty".into(), json!(d8(o.orig_quote_qty)));
+    m.insert("cummulativeQuoteQty".into(), json!(d8(o.cum_quote)));
+    m.insert("status".into(), json!(o.status.name()));
+    m.insert(
+        "timeInForce".into(),
+        json!(o.tif.map(|t| t.name()).unwrap_or("GTC")),
+    );
+    m.insert("type".into(), json!(o.kind.name()));
+    m.insert("side".into(), json!(side(o.side)));
+    if !o.stop_price.is_zero() {
+        m.insert("stopPrice".into(), json!(d8(o.stop_price)));
+    }
+    m.insert("selfTradePreventionMode".into(), json!("EXPIRE_MAKER"));
+    m
+}
+
+/// `GET /api/v3/order`, `openOrders`, `allOrders`: the order as queried.
+pub fn order_query(o: &Order) -> Value {
+    let mut m = order_core(o);
+    m.entry("stopPrice").or_insert(json!(d8(Decimal::ZERO)));
+    m.insert("icebergQty".into(), json!(d8(Decimal::ZERO)));
+    m.insert("time".into(), json!(o.time));
+    m.insert("updateTime".into(), json!(o.update_time));
+    m.insert("isWorking".into(), json!(o.working_time.is_some()));
+    m.insert("workingTime".into(), json!(o.working_time.unwrap_or(-1)));
+    Value::Object(m)
+}
+
+/// Binance's `newOrderRespType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RespType {
+    /// Ids and time only.
+    Ack,
+    /// The order without fills.
+    Result,
+    /// The order with its fills.
+    Full,
+}
+
+/// `POST /api/v3/order`: the answer in the asked shape.
+pub fn order_placed(o: &Order, engine: &Engine, resp: RespType) -> Value {
+    let ack = json!({
+        "symbol": o.symbol,
+        "orderId": o.id,
+        "orderListId": -1,
+        "clientOrderId": o.client_id,
+        "transactTime": o.time,
+    });
+    if resp == RespType::Ack {
+        return ack;
+    }
+    let mut m = order_core(o);
+    m.insert("transactTime".into(), json!(o.time));
+    m.insert("workingTime".into(), json!(o.working_time.unwrap_or(-1)));
+    if resp == RespType::Full {
+        let fills: Vec<Value> = o
+            .trade_ids
+            .iter()
+            .filter_map(|id| {
+                engine
+                    .trades()
+                    .get(usize::try_from(*id).ok()?.checked_sub(1)?)
+            })
+            .map(|t| {
+                json!({
+                    "price": d8(t.price),
+                    "qty": d8(t.qty),
+                    "commission": d8(t.commission),
+                    "commissionAsset": t.commission_asset,
+                    "tradeId": t.id,
+                })
+            })
+            .collect();
+        m.insert("fills".into(), Value::Array(fills));
+    }
+    Value::Object(m)
+}
+
+/// `DELETE /api/v3/order`: the cancelled order; `cancel_id` is the cancel's own client id.
+pub fn order_cancelled(o: &Order, cancel_id: &str, now: i64) -> Value {
+    let mut m = order_core(o);
+    m.insert("origClientOrderId".into(), json!(o.client_id));
+    m.insert("clientOrderId".into(), json!(cancel_id));
+    m.insert("transactTime".into(), json!(now));
+    Value::Object(m)
+}
+
+/// One element of `GET /api/v3/myTrades`.
+pub fn trade(t: &TradeRec) -> Value {
+    json!({
+        "symbol": t.symbol,
+        "id": t.id,
+        "orderId": t.order_id,
+        "orderListId": -1,
+        "price": d8(t.price),
+        "qty": d8(t.qty),
+        "quoteQty": d8(t.quote_qty),
+        "commission": d8(t.commission),
+        "commissionAsset": t.commission_asset,
+        "time": t.time,
+        "isBuyer": t.is_buyer,
+        "isMaker": t.is_maker,
+        "isBestMatch": true,
+    })
+}
+
+/// One kline row of `interval_ms`: `[open time, o, h, l, c, v, close time, quote volume,
+/// trades, taker buy base, taker buy quote, "0"]`. The quote volume values the volume at the
+/// bar's typical price `(h + l + c) / 3`; half of it is counted as taker buys.
+/// Derived figures use checked arithmetic: a data file with absurd magnitudes gives zeros there,
+/// never a panic.
+pub fn kline(c: &Candle, interval_ms: i64) -> Value {
+    let typical = c
+        .high
+        .checked_add(c.low)
+        .and_then(|x| x.checked_add(c.close))
+        .and_then(|x| x.checked_div(Decimal::from(3)));
+    let quote = typical
+        .and_then(|t| c.volume.checked_mul(t))
+        .map(|q| q.round_dp(8))
+        .unwrap_or(Decimal::ZERO);
+    let half = |d: Decimal| (d / Decimal::TWO).round_dp(8);
+    let trades = c
+        .volume
+        .checked_mul(Decimal::from(20))
+        .and_then(|x| x.trunc().to_string().parse::<u64>().ok())
+        .unwrap_or(0);
+    json!([
+        c.open_time_ms,
+        d8(c.open),
+        d8(c.high),
+        d8(c.low),
+        d8(c.close),
+        d8(c.volume),
+        c.open_time_ms + interval_ms - 1,
+        d8(quote),
+        trades,
+        d8(half(c.volume)),
+        d8(half(quote)),
+        "0"
+    ])
+}
+
+/// `GET /api/v3/account`.
+pub fn account(engine: &Engine, now: i64) -> Value {
+    let fee = engine.fee();
+    let bps = (fee * Decimal::from(10_000))
+        .trunc()
+        .to_string()
+        .parse::<i64>()
+        .unwrap_or(0);
+    let balances: Vec<Value> = engine
+        .balances()
+        .iter()
+        .map(|(asset, b)| json!({"asset": asset, "free": d8(b.free), "locked": d8(b.locked)}))
+        .collect();
+    json!({
+        "makerCommission": bps,
+        "takerCommission": bps,
+        "buyerCommission": 0,
+        "sellerCommission": 0,
+        "commissionRates": {
+            "maker": d8(fee), "taker": d8(fee),
+            "buyer": d8(Decimal::ZERO), "seller": d8(Decimal::ZERO)
+        },
+        "canTrade": true,
+        "canWithdraw": true,
+        "canDeposit": true,
+        "brokered": false,
+        "requireSelfTradePrevention": false,
+        "preventSor": false,
+        "updateTime": now,
+        "accountType": "SPOT",
+        "balances": balances,
+        "permissions": ["SPOT"],
+        "uid": 1
+    })
+}
+
+/// `GET /api/v3/exchangeInfo` for the given markets.
+pub fn exchange_info<'a>(
+    markets: impl Iterator<Item = &'a Market>,
+    now: i64,
+    weight_limit: u32,
+) -> Value {
+    let symbols: Vec<Value> = markets.map(|m| m.info.clone()).collect();
+    json!({
+        "timezone": "UTC",
+        "serverTime": now,
+        "rateLimits": [
+            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": weight_limit},
+            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100},
+            {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200000},
+            {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 61000}
+        ],
+        "exchangeFilters": [],
+        "symbols": symbols
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn decimals_have_eight_places() {
+        assert_eq!(d8(dec!(0.001)), "0.00100000");
+        assert_eq!(d8(dec!(30000)), "30000.00000000");
+        assert_eq!(d8(Decimal::ZERO), "0.00000000");
+    }
+
+    #[test]
+    fn klines_have_binance_shape() {
+        let c = Candle {
+            open_time_ms: 60_000,
+            open: dec!(10),
+            high: dec!(12),
+            low: dec!(9),
+            close: dec!(11),
+            volume: dec!(2),
+        };
+        let row = kline(&c, 60_000);
+        assert_eq!(
+            row,
+            json!([
+                60000,
+                "10.00000000",
+                "12.00000000",
+                "9.00000000",
+                "11.00000000",
+                "2.00000000",
+                119999,
+                "21.33333333",
+                40,
+                "1.00000000",
+                "10.66666666",
+                "0"
+            ])
+        );
+    }
+}

@@ -5,12 +5,14 @@
 # runs scripts/conformance_test.py against it, and stops the simulator whatever happens.
 # Quiet on success (one summary line); non-zero exit and the details on any failure.
 #
-# Environment: AURUM_CONFORMANCE_DIR (default target/conformance) holds the venv, the data file
+# Environment: AURUM_CONFORMANCE_DIR (default $CARGO_TARGET_DIR/conformance, or target/conformance)
+# holds the venv, the data file
 # and the simulator's log; PYTHON (default python3) creates the venv.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-work="${AURUM_CONFORMANCE_DIR:-$root/target/conformance}"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+work="${AURUM_CONFORMANCE_DIR:-$target_dir/conformance}"
 python="${PYTHON:-python3}"
 mkdir -p "$work"
 
@@ -38,7 +40,7 @@ if ! (cd "$root" && cargo build --quiet -p aurum) >"$work/build.log" 2>&1; then
   tail -40 "$work/build.log" >&2
   exit 1
 fi
-bin="$root/target/debug/aurum"
+bin="$target_dir/debug/aurum"
 
 # 3. A known BTCUSDT 1m path: with 10 candles of history the last price is 30000.00.
 data="$work/btcusdt-1m.csv"

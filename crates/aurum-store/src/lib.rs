@@ -16,6 +16,7 @@
 
 #![warn(missing_docs)]
 
+mod batch;
 mod check;
 pub mod config;
 pub mod error;

@@ -284,9 +284,10 @@ async fn pg_fill_tx(client: &mut tokio_postgres::Client, op: &WriteOp) -> Result
         .await
         .map_err(StoreError::pg("BEGIN"))?;
     let mut ov = Overlay::default();
-    crate::pg::prefetch(&tx, &NeededRows::of([op]), &mut ov).await?;
+    let cache = crate::pg::StatementCache::default();
+    crate::pg::prefetch(&tx, &cache, &NeededRows::of([op]), &mut ov).await?;
     let planned = plan(op, &mut SeededOnly, &mut ov)?;
-    crate::pg::write_changes(&tx, &planned.changes)
+    crate::pg::write_changes(&tx, &cache, &planned.changes)
         .await
         .map_err(StoreError::pg("writing a fill"))?;
     tx.commit().await.map_err(StoreError::pg("COMMIT"))?;

@@ -59,6 +59,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0002_optimize_runs.sqlite.sql"),
         postgres: include_str!("../migrations/0002_optimize_runs.postgres.sql"),
     },
+    Migration {
+        version: 3,
+        name: "fills_by_order",
+        sqlite: include_str!("../migrations/0003_fills_by_order.sqlite.sql"),
+        postgres: include_str!("../migrations/0003_fills_by_order.postgres.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

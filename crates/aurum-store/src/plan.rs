@@ -39,8 +39,8 @@ pub(crate) trait StateSource {
     fn position_slot(&mut self, bot_id: &str, symbol: &Symbol) -> Result<PositionSlot>;
     /// The balance of an asset (zero when none).
     fn balance(&mut self, bot_id: &str, asset: &Asset) -> Result<Money>;
-    /// A stored fill by pair and venue trade id.
-    fn fill(&mut self, bot_id: &str, symbol: &Symbol, trade_id: &str) -> Result<Option<Fill>>;
+    /// A stored fill by its order and venue trade id.
+    fn fill(&mut self, order: &ClientOrderId, trade_id: &str) -> Result<Option<Fill>>;
 }
 
 /// A ledger row to append (its id is assigned by the database).
@@ -110,7 +110,7 @@ pub(crate) struct Overlay {
     orders: HashMap<ClientOrderId, Option<OrderRecord>>,
     positions: HashMap<(String, Symbol), PositionSlot>,
     balances: HashMap<(String, Asset), Money>,
-    fills: HashMap<(String, Symbol, String), Option<Fill>>,
+    fills: HashMap<(ClientOrderId, String), Option<Fill>>,
 }
 
 impl Overlay {
@@ -145,14 +145,8 @@ impl Overlay {
         self.balances.insert((bot_id, asset), amount);
     }
     /// Seeds a fill (or its absence).
-    pub fn seed_fill(
-        &mut self,
-        bot_id: String,
-        symbol: Symbol,
-        trade_id: String,
-        fill: Option<Fill>,
-    ) {
-        self.fills.insert((bot_id, symbol, trade_id), fill);
+    pub fn seed_fill(&mut self, order: ClientOrderId, trade_id: String, fill: Option<Fill>) {
+        self.fills.insert((order, trade_id), fill);
     }
 
     fn bot_exists(&mut self, src: &mut dyn StateSource, bot_id: &str) -> Result<bool> {
@@ -205,15 +199,14 @@ impl Overlay {
     fn fill(
         &mut self,
         src: &mut dyn StateSource,
-        bot_id: &str,
-        symbol: &Symbol,
+        order: &ClientOrderId,
         trade_id: &str,
     ) -> Result<Option<Fill>> {
-        let key = (bot_id.to_string(), symbol.clone(), trade_id.to_string());
+        let key = (order.clone(), trade_id.to_string());
         if let Some(v) = self.fills.get(&key) {
             return Ok(v.clone());
         }
-        let v = src.fill(bot_id, symbol, trade_id)?;
+        let v = src.fill(order, trade_id)?;
         self.fills.insert(key, v.clone());
         Ok(v)
     }
@@ -230,11 +223,7 @@ impl Overlay {
                         .insert(o.intent.client_order_id.clone(), Some(o.clone()));
                 }
                 Change::InsertFill(f) => {
-                    let key = (
-                        f.bot_id.clone(),
-                        f.fill.symbol.clone(),
-                        f.fill.trade_id.clone(),
-                    );
+                    let key = (f.fill.client_order_id.clone(), f.fill.trade_id.clone());
                     self.fills.insert(key, Some(f.fill.clone()));
                 }
                 Change::UpsertPosition { record, .. } => {
@@ -523,7 +512,7 @@ fn plan_fill(
         &fill.client_order_id,
         &format!("fill {}", fill.trade_id),
     )?;
-    if let Some(existing) = ov.fill(src, bot_id, &fill.symbol, &fill.trade_id)? {
+    if let Some(existing) = ov.fill(src, &fill.client_order_id, &fill.trade_id)? {
         if &existing == fill {
             return Ok(Planned {
                 outcome: WriteOutcome::AlreadyRecorded,
@@ -531,8 +520,8 @@ fn plan_fill(
             });
         }
         return Err(rejected(format!(
-            "fill {} of {} is already stored with different values; refusing the conflicting copy",
-            fill.trade_id, fill.symbol
+            "fill {} of order {} is already stored with different values; refusing the conflicting copy",
+            fill.trade_id, fill.client_order_id
         )));
     }
     if order.intent.symbol != fill.symbol || order.intent.side != fill.side {
@@ -695,7 +684,7 @@ pub(crate) struct NeededRows {
     pub orders: std::collections::BTreeSet<ClientOrderId>,
     pub slots: std::collections::BTreeSet<(String, Symbol)>,
     pub balances: std::collections::BTreeSet<(String, Asset)>,
-    pub fills: std::collections::BTreeSet<(String, Symbol, String)>,
+    pub fills: std::collections::BTreeSet<(ClientOrderId, String)>,
 }
 
 impl NeededRows {
@@ -720,7 +709,7 @@ impl NeededRows {
                 WriteOp::Fill { bot_id, fill } => {
                     n.orders.insert(fill.client_order_id.clone());
                     n.fills
-                        .insert((bot_id.clone(), fill.symbol.clone(), fill.trade_id.clone()));
+                        .insert((fill.client_order_id.clone(), fill.trade_id.clone()));
                     n.slots.insert((bot_id.clone(), fill.symbol.clone()));
                     for asset in [&fill.symbol.base, &fill.symbol.quote, &fill.fee_asset] {
                         n.balances.insert((bot_id.clone(), asset.clone()));
@@ -764,7 +753,7 @@ impl StateSource for SeededOnly {
     fn balance(&mut self, bot_id: &str, asset: &Asset) -> Result<Money> {
         Err(Self::missing(format!("balance {bot_id} {asset}")))
     }
-    fn fill(&mut self, bot_id: &str, symbol: &Symbol, trade_id: &str) -> Result<Option<Fill>> {
-        Err(Self::missing(format!("fill {bot_id} {symbol} {trade_id}")))
+    fn fill(&mut self, order: &ClientOrderId, trade_id: &str) -> Result<Option<Fill>> {
+        Err(Self::missing(format!("fill {trade_id} of order {order}")))
     }
 }

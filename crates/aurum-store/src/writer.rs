@@ -49,6 +49,7 @@ pub(crate) struct WriterMetrics {
     pub failed_total: AtomicU64,
     pub busy_errors_total: AtomicU64,
     pub retries_total: AtomicU64,
+    pub replays_total: AtomicU64,
     pub batch_size: Histogram,
     pub commit_time: Histogram,
 }
@@ -68,6 +69,7 @@ impl WriterMetrics {
             failed_total: AtomicU64::new(0),
             busy_errors_total: AtomicU64::new(0),
             retries_total: AtomicU64::new(0),
+            replays_total: AtomicU64::new(0),
             batch_size: Histogram::with_bounds(BATCH_BOUNDS.to_vec())
                 .unwrap_or_else(|_| Histogram::latency()),
             commit_time: Histogram::latency(),
@@ -101,6 +103,7 @@ impl WriterMetrics {
             failed_total: self.failed_total.load(Ordering::Relaxed),
             busy_errors_total: self.busy_errors_total.load(Ordering::Relaxed),
             retries_total: self.retries_total.load(Ordering::Relaxed),
+            replays_total: self.replays_total.load(Ordering::Relaxed),
             batch_size: ValueSummary::from_snapshot(&sizes),
             commit_ms: DurationSummary::from_nanos(&self.commit_time.snapshot()),
         }
@@ -171,6 +174,8 @@ pub struct WriterStatus {
     pub busy_errors_total: u64,
     /// Batches retried after a serialization failure, deadlock or lost connection.
     pub retries_total: u64,
+    /// Batches whose set-based write failed and were replayed one request per savepoint.
+    pub replays_total: u64,
     /// Requests per transaction.
     pub batch_size: ValueSummary,
     /// Time to COMMIT (the durable flush), ms.

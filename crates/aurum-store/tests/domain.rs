@@ -548,3 +548,58 @@ async fn optimization_rankings_round_trip() {
         assert_eq!(back, vec![run], "{}", store.backend());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_the_database_refuses_fails_alone_in_its_batch() {
+    // The planner cannot foresee a duplicate backtest run id; the database refuses it. The
+    // batch is replayed one request per savepoint, so only that request fails.
+    let (stores, _dir) = stores("dbrefuse").await;
+    for store in &stores {
+        let b = store.backend();
+        ok(store, bot("b")).await;
+        let run = |id: &str| aurum_store::BacktestRunRecord {
+            run_id: id.into(),
+            strategy: "sma_cross".into(),
+            params: serde_json::json!({}),
+            pairs: vec!["BTC/USDT".into()],
+            timeframe: "1d".into(),
+            data_sources: vec![],
+            start_cash: dec("1"),
+            final_equity: dec("1"),
+            fee_rate: dec("0"),
+            candles: 0,
+            metrics: serde_json::json!({}),
+            started_at_ms: 0,
+            finished_at_ms: 0,
+            trades: vec![],
+            daily: vec![],
+        };
+        ok(store, WriteOp::BacktestRun(Box::new(run("dup")))).await;
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let s = store.clone();
+            let op = if i == 20 {
+                WriteOp::BacktestRun(Box::new(run("dup")))
+            } else {
+                deposit("b", "1.5")
+            };
+            tasks.push(tokio::spawn(async move { s.write(op).await }));
+        }
+        let mut failed = Vec::new();
+        for (i, t) in tasks.into_iter().enumerate() {
+            if let Err(e) = t.await.unwrap() {
+                failed.push((i, e.to_string()));
+            }
+        }
+        assert_eq!(failed.len(), 1, "{b}: {failed:?}");
+        assert_eq!(failed[0].0, 20, "{b}");
+        assert_eq!(
+            store.balances("b").await.unwrap()[&Asset::usdt()],
+            dec("58.5"),
+            "{b}: 39 deposits of 1.5"
+        );
+        assert!(store.check().await.unwrap().is_clean(), "{b}");
+        // The duplicate shared a batch with others: the batch was replayed, not failed.
+        assert!(store.writer_status().replays_total >= 1, "{b}");
+    }
+}

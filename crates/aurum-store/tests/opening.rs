@@ -34,8 +34,8 @@ async fn a_new_file_gets_every_migration_and_reopening_applies_none() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("a.db").display());
     let store = Store::open(&config(url.clone())).await.unwrap();
-    assert_eq!(store.applied_now(), vec![1, 2]);
-    assert_eq!(store.schema_version().await.unwrap(), 2);
+    assert_eq!(store.applied_now(), vec![1, 2, 3]);
+    assert_eq!(store.schema_version().await.unwrap(), 3);
     store.close().await;
     let store = Store::open(&config(url)).await.unwrap();
     assert!(store.applied_now().is_empty());
@@ -44,31 +44,41 @@ async fn a_new_file_gets_every_migration_and_reopening_applies_none() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_older_schema_is_upgraded_in_place_keeping_its_data() {
+    use aurum_store::migrate::{Dialect, MIGRATIONS};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.db");
-    let store = Store::open(&config(path.display().to_string()))
-        .await
-        .unwrap();
-    ok(&store, bot("b")).await;
-    ok(&store, deposit("b", "12.5")).await;
-    store.close().await;
-    // Make it a version-1 database, as an older aurum left it.
+    // A version-1 database with data, as the first aurum release left it.
     {
         let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(aurum_store::migrate::HISTORY_TABLE_SQL)
+            .unwrap();
+        c.execute_batch(MIGRATIONS[0].sqlite).unwrap();
+        c.execute(
+            "INSERT INTO aurum_schema_migrations VALUES (1, 'initial', ?1, 0)",
+            [MIGRATIONS[0].checksum(Dialect::Sqlite)],
+        )
+        .unwrap();
         c.execute_batch(
-            "DROP TABLE optimize_results; DROP TABLE optimize_runs;
-             DELETE FROM aurum_schema_migrations WHERE version = 2;",
+            "INSERT INTO bots VALUES ('b', 'test', NULL, 'USDT', NULL, 1);
+             INSERT INTO orders VALUES ('o1', 'b', 'x1', 'BTC/USDT', 'buy', 'market', NULL, '1', NULL, NULL, NULL, NULL,
+                                        'partially_filled', '0.5', '15', 1, 2);
+             INSERT INTO fills VALUES ('b', 'BTC/USDT', 't1', 'o1', 'buy', '30', '0.5', '0', 'USDT', '0', 1, 3);",
         )
         .unwrap();
     }
     let store = Store::open(&config(path.display().to_string()))
         .await
         .unwrap();
-    assert_eq!(store.applied_now(), vec![2]);
-    assert_eq!(store.schema_version().await.unwrap(), 2);
+    assert_eq!(store.applied_now(), vec![2, 3]);
+    assert_eq!(store.schema_version().await.unwrap(), 3);
+    let fills = store
+        .fills_of_order(&aurum_core::ClientOrderId::new("o1").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(fills.len(), 1);
     assert_eq!(
-        store.balances("b").await.unwrap()[&aurum_core::Asset::usdt()],
-        dec("12.5")
+        (fills[0].fill.trade_id.as_str(), fills[0].fill.price),
+        ("t1", dec("30"))
     );
     assert!(store.optimize_runs(5).await.unwrap().is_empty());
     store.close().await;
@@ -101,7 +111,7 @@ async fn a_newer_sqlite_schema_is_refused_and_left_as_is() {
             err,
             StoreError::SchemaTooNew {
                 found: 7,
-                known: 2,
+                known: 3,
                 ..
             }
         ),
@@ -110,7 +120,7 @@ async fn a_newer_sqlite_schema_is_refused_and_left_as_is() {
     assert_eq!(
         err.to_string(),
         format!(
-            "database {} has schema version 7, newer than the 2 this aurum knows; upgrade aurum (the database was left as is)",
+            "database {} has schema version 7, newer than the 3 this aurum knows; upgrade aurum (the database was left as is)",
             path.display()
         )
     );
@@ -270,7 +280,7 @@ async fn a_newer_postgres_schema_is_refused_and_left_as_is() {
             err,
             StoreError::SchemaTooNew {
                 found: 9,
-                known: 2,
+                known: 3,
                 ..
             }
         ),
@@ -297,7 +307,7 @@ async fn a_newer_postgres_schema_is_refused_and_left_as_is() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!((n, v), (1, vec![1, 2, 9]));
+    assert_eq!((n, v), (1, vec![1, 2, 3, 9]));
     client
         .batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
         .await

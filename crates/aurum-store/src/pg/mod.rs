@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres::{Client, NoTls};
 
-pub(crate) use writer::{prefetch, write_changes};
+pub(crate) use writer::{StatementCache, prefetch, write_changes};
 
 /// Opens PostgreSQL connections for the pool, each working in the store's schema, with a
 /// statement timeout so no query can hang a caller forever.
@@ -62,8 +62,11 @@ impl Manager for PgManager {
             // `is_broken`/pre-ping, so there is nothing to do with the error here.
             let _ = connection.await;
         });
+        // Custom plans for every execution: a generic plan of the batch statements cannot know
+        // how many keys an array holds and falls back to hash joins over whole tables.
         let mut setup = String::from(
-            "SET statement_timeout = '60s'; SET idle_in_transaction_session_timeout = '120s';",
+            "SET statement_timeout = '60s'; SET idle_in_transaction_session_timeout = '120s'; \
+             SET plan_cache_mode = force_custom_plan;",
         );
         if let Some(s) = &self.schema {
             setup.push_str(&format!(" SET search_path TO \"{s}\";"));

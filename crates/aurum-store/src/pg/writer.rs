@@ -10,19 +10,15 @@
 //! so it is never applied twice.
 
 use super::PgManager;
+use crate::batch::group;
 use crate::error::{Result, StoreError};
-use crate::model::{
-    BacktestRunRecord, BotSpec, DailyPerformance, FillRecord, OptimizeRunRecord, OrderRecord,
-    PositionRecord,
-};
+use crate::model::{BacktestRunRecord, FillRecord, OptimizeRunRecord, OrderRecord, PositionRecord};
 use crate::ops::WriteOutcome;
-use crate::plan::{
-    Change, NeededRows, NewEventRow, NewLedgerRow, Overlay, PositionSlot, SeededOnly, plan,
-};
+use crate::plan::{Change, NeededRows, Overlay, PositionSlot, SeededOnly, plan};
 use crate::writer::{Request, WriterConfig, WriterMetrics, acknowledge};
-use aurum_core::{Asset, Candle, ClientOrderId, Decimal, Money};
+use aurum_core::{ClientOrderId, Decimal};
 use aurum_pool::{Pool, PooledConnection};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -87,6 +83,9 @@ static BOOT_NANOS: std::sync::LazyLock<u128> = std::sync::LazyLock::new(|| {
         .unwrap_or(0)
 });
 
+/// The writer's connection and the statements prepared on it.
+pub(crate) struct Conn(PooledConnection<PgManager>, StatementCache);
+
 /// The writer task: owns one pooled connection while it is healthy, replaces it when not.
 pub(crate) async fn run(
     pool: Pool<PgManager>,
@@ -95,7 +94,7 @@ pub(crate) async fn run(
     config: WriterConfig,
 ) {
     let max_batch = config.max_batch.max(1);
-    let mut conn: Option<PooledConnection<PgManager>> = None;
+    let mut conn: Option<Conn> = None;
     let mut batch = Vec::with_capacity(max_batch);
     let mut since_prune = 0u32;
     while let Some(first) = rx.recv().await {
@@ -114,7 +113,7 @@ pub(crate) async fn run(
         since_prune += 1;
         if since_prune >= 1000 {
             since_prune = 0;
-            if let Some(c) = conn.as_mut() {
+            if let Some(Conn(c, _)) = conn.as_mut() {
                 // Batch ids only matter for minutes after a crash; keep a day.
                 let cutoff = crate::sqlite::now_ms() - 86_400_000;
                 let _ = c
@@ -130,7 +129,7 @@ pub(crate) async fn run(
 
 async fn run_batch(
     pool: &Pool<PgManager>,
-    conn: &mut Option<PooledConnection<PgManager>>,
+    conn: &mut Option<Conn>,
     batch: &[Request],
     metrics: &WriterMetrics,
     config: &WriterConfig,
@@ -147,14 +146,14 @@ async fn run_batch(
     let mut isolate = false;
     let mut unknown: Option<Vec<Result<WriteOutcome>>> = None;
     loop {
-        if conn.as_mut().is_some_and(|c| c.is_closed())
-            && let Some(c) = conn.take()
+        if conn.as_mut().is_some_and(|Conn(c, _)| c.is_closed())
+            && let Some(Conn(c, _)) = conn.take()
         {
             c.discard();
         }
         if conn.is_none() {
             match pool.get().await {
-                Ok(c) => *conn = Some(c),
+                Ok(c) => *conn = Some(Conn(c, StatementCache::default())),
                 Err(e) => {
                     if started.elapsed() < RETRY_PATIENCE {
                         metrics.retries_total.fetch_add(1, Ordering::Relaxed);
@@ -166,7 +165,7 @@ async fn run_batch(
                 }
             }
         }
-        let Some(client) = conn.as_mut() else {
+        let Some(Conn(client, cache)) = conn.as_mut() else {
             continue;
         };
         if let Some(results) = unknown.take() {
@@ -183,7 +182,7 @@ async fn run_batch(
                 Err(e) => {
                     unknown = Some(results);
                     if started.elapsed() < RETRY_PATIENCE && transient(&e) {
-                        if let Some(c) = conn.take() {
+                        if let Some(Conn(c, _)) = conn.take() {
                             c.discard();
                         }
                         tokio::time::sleep(backoff).await;
@@ -193,7 +192,7 @@ async fn run_batch(
                 }
             }
         }
-        let attempt = attempt_batch(client, batch, &id, isolate, config).await;
+        let attempt = attempt_batch(client, cache, batch, &id, isolate, config).await;
         let commit_time = started.elapsed();
         match attempt {
             Ok(results) => {
@@ -202,6 +201,7 @@ async fn run_batch(
             }
             Err(Attempt::Isolate(e)) if !isolate => {
                 tracing::debug!("batch hit {e}; re-running it one request per savepoint");
+                metrics.replays_total.fetch_add(1, Ordering::Relaxed);
                 isolate = true;
             }
             Err(Attempt::Isolate(e)) => return fail_all(e.to_string()),
@@ -221,7 +221,7 @@ async fn run_batch(
                     || e.code().is_none()
                     || e.code()
                         .is_some_and(|c| c.code().starts_with("57") || c.code().starts_with("08"));
-                if connection_lost && let Some(c) = conn.take() {
+                if connection_lost && let Some(Conn(c, _)) = conn.take() {
                     c.discard();
                 }
                 tokio::time::sleep(backoff).await;
@@ -233,7 +233,7 @@ async fn run_batch(
                     "PostgreSQL connection lost during COMMIT ({e}); checking whether the batch landed"
                 );
                 unknown = Some(results);
-                if let Some(c) = conn.take() {
+                if let Some(Conn(c, _)) = conn.take() {
                     c.discard();
                 }
                 tokio::time::sleep(backoff).await;
@@ -244,6 +244,7 @@ async fn run_batch(
 
 async fn attempt_batch(
     client: &mut tokio_postgres::Client,
+    cache: &StatementCache,
     batch: &[Request],
     id: &str,
     isolate: bool,
@@ -261,11 +262,11 @@ async fn attempt_batch(
     if isolate {
         for req in batch {
             let sp = tx.savepoint("op").await.map_err(classify)?;
-            prefetch(&sp, &NeededRows::of([&req.op]), &mut overlay)
+            prefetch(&sp, cache, &NeededRows::of([&req.op]), &mut overlay)
                 .await
                 .map_err(prefetch_attempt)?;
             match plan(&req.op, &mut SeededOnly, &mut overlay) {
-                Ok(planned) => match write_changes(&sp, &planned.changes).await {
+                Ok(planned) => match write_changes(&sp, cache, &planned.changes).await {
                     Ok(()) => {
                         sp.commit().await.map_err(classify)?;
                         overlay.absorb(&planned.changes);
@@ -288,6 +289,7 @@ async fn attempt_batch(
     } else {
         prefetch(
             &tx,
+            cache,
             &NeededRows::of(batch.iter().map(|r| &r.op)),
             &mut overlay,
         )
@@ -304,7 +306,9 @@ async fn attempt_batch(
                 Err(e) => results.push(Err(e)),
             }
         }
-        write_changes(&tx, &all_changes).await.map_err(classify)?;
+        write_changes(&tx, cache, &all_changes)
+            .await
+            .map_err(classify)?;
     }
     if config.commit_delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(config.commit_delay_ms)).await;
@@ -348,204 +352,228 @@ fn prefetch_attempt(e: PrefetchError) -> Attempt {
     }
 }
 
-/// Loads every row the batch needs, locking the ones it will change.
+/// The queries of [`prefetch`], built once.
+struct PrefetchSql {
+    orders: String,
+    open_positions: String,
+    fills: String,
+}
+
+static PREFETCH_SQL: std::sync::LazyLock<PrefetchSql> = std::sync::LazyLock::new(|| {
+    PrefetchSql {
+    orders: format!(
+        "SELECT {} FROM orders WHERE client_order_id = ANY($1) ORDER BY client_order_id FOR UPDATE",
+        crate::rows::ORDER_COLS
+    ),
+    open_positions: format!(
+        "SELECT {} FROM positions WHERE closed_at_ms IS NULL AND (bot_id, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+         ORDER BY bot_id, symbol FOR UPDATE",
+        crate::rows::POSITION_COLS
+    ),
+    fills: format!(
+        "SELECT {} FROM fills WHERE (client_order_id, trade_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+        crate::rows::FILL_COLS
+    ),
+}
+});
+
+const BOTS_SQL: &str = "SELECT bot_id FROM bots WHERE bot_id = ANY($1)";
+const LAST_SEQ_SQL: &str = "SELECT bot_id, symbol, MAX(seq) FROM positions
+    WHERE (bot_id, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[])) GROUP BY bot_id, symbol";
+const BALANCES_SQL: &str = "SELECT bot_id, asset, amount FROM balances
+    WHERE (bot_id, asset) IN (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY bot_id, asset FOR UPDATE";
+
+/// Runs a prepared query, or answers no rows when there is nothing to ask.
+async fn query_if(
+    tx: &impl GenericClient,
+    st: Option<tokio_postgres::Statement>,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> std::result::Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
+    match st {
+        Some(st) => tx.query(&st, params).await,
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Loads every row the batch needs, locking the ones it will change. The queries go out
+/// together (PostgreSQL answers them in order: orders, positions, balances — the fixed lock
+/// order that keeps concurrent writers free of deadlocks).
 pub(crate) async fn prefetch(
     tx: &impl GenericClient,
+    cache: &StatementCache,
     need: &NeededRows,
     ov: &mut Overlay,
 ) -> std::result::Result<(), PrefetchError> {
-    if !need.bots.is_empty() {
-        let ids: Vec<&str> = need.bots.iter().map(String::as_str).collect();
-        let found = tx
-            .query("SELECT bot_id FROM bots WHERE bot_id = ANY($1)", &[&ids])
-            .await?;
-        let found: Vec<String> = found.iter().map(|r| r.get(0)).collect();
-        for b in &need.bots {
-            ov.seed_bot(b.clone(), found.contains(b));
-        }
+    let sql = &*PREFETCH_SQL;
+    let bots: Vec<&str> = need.bots.iter().map(String::as_str).collect();
+    let order_ids: Vec<&str> = need.orders.iter().map(|c| c.as_str()).collect();
+    let slot_bots: Vec<&str> = need.slots.iter().map(|(b, _)| b.as_str()).collect();
+    let slot_syms: Vec<String> = need.slots.iter().map(|(_, s)| s.to_string()).collect();
+    let bal_bots: Vec<&str> = need.balances.iter().map(|(b, _)| b.as_str()).collect();
+    let bal_assets: Vec<&str> = need.balances.iter().map(|(_, a)| a.as_str()).collect();
+    let fill_orders: Vec<&str> = need.fills.iter().map(|(o, _)| o.as_str()).collect();
+    let fill_trades: Vec<&str> = need.fills.iter().map(|(_, t)| t.as_str()).collect();
+
+    // Prepare (cached after the first batch), then send every query before awaiting any.
+    let st_bots = if bots.is_empty() {
+        None
+    } else {
+        Some(cache.get(tx, BOTS_SQL).await?)
+    };
+    let st_orders = if order_ids.is_empty() {
+        None
+    } else {
+        Some(cache.get(tx, &sql.orders).await?)
+    };
+    let st_open = if slot_bots.is_empty() {
+        None
+    } else {
+        Some(cache.get(tx, &sql.open_positions).await?)
+    };
+    let st_last = if slot_bots.is_empty() {
+        None
+    } else {
+        Some(cache.get(tx, LAST_SEQ_SQL).await?)
+    };
+    let st_bal = if bal_bots.is_empty() {
+        None
+    } else {
+        Some(cache.get(tx, BALANCES_SQL).await?)
+    };
+    let st_fills = if fill_orders.is_empty() {
+        None
+    } else {
+        Some(cache.get(tx, &sql.fills).await?)
+    };
+    let p_bots: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&bots];
+    let p_orders: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&order_ids];
+    let p_slots: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&slot_bots, &slot_syms];
+    let p_bal: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&bal_bots, &bal_assets];
+    let p_fills: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&fill_orders, &fill_trades];
+    let (found_bots, orders, open, last, balances, fills) = futures_util::try_join!(
+        query_if(tx, st_bots, &p_bots),
+        query_if(tx, st_orders, &p_orders),
+        query_if(tx, st_open, &p_slots),
+        query_if(tx, st_last, &p_slots),
+        query_if(tx, st_bal, &p_bal),
+        query_if(tx, st_fills, &p_fills),
+    )?;
+
+    let found_bots: Vec<String> = found_bots.iter().map(|r| r.get(0)).collect();
+    for b in &need.bots {
+        ov.seed_bot(b.clone(), found_bots.contains(b));
     }
-    if !need.orders.is_empty() {
-        let ids: Vec<&str> = need.orders.iter().map(|c| c.as_str()).collect();
-        let sql = format!(
-            "SELECT {} FROM orders WHERE client_order_id = ANY($1) ORDER BY client_order_id FOR UPDATE",
-            crate::rows::ORDER_COLS
-        );
-        let mut found: HashMap<String, OrderRecord> = HashMap::new();
-        for r in tx.query(&sql, &[&ids]).await? {
-            let o = crate::rows::order(&r).map_err(PrefetchError::Corrupt)?;
-            found.insert(o.intent.client_order_id.to_string(), o);
-        }
-        for id in &need.orders {
-            ov.seed_order(id.clone(), found.remove(id.as_str()));
-        }
+    let mut found: HashMap<String, OrderRecord> = HashMap::new();
+    for r in &orders {
+        let o = crate::rows::order(r).map_err(PrefetchError::Corrupt)?;
+        found.insert(o.intent.client_order_id.to_string(), o);
     }
-    if !need.slots.is_empty() {
-        let bots: Vec<&str> = need.slots.iter().map(|(b, _)| b.as_str()).collect();
-        let syms: Vec<String> = need.slots.iter().map(|(_, s)| s.to_string()).collect();
-        let sql = format!(
-            "SELECT {} FROM positions WHERE closed_at_ms IS NULL AND (bot_id, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-             ORDER BY bot_id, symbol FOR UPDATE",
-            crate::rows::POSITION_COLS
-        );
-        let mut open: HashMap<(String, String), PositionRecord> = HashMap::new();
-        for r in tx.query(&sql, &[&bots, &syms]).await? {
-            let p = crate::rows::position(&r).map_err(PrefetchError::Corrupt)?;
-            open.insert((p.bot_id.clone(), p.position.symbol.to_string()), p);
-        }
-        let last = tx
-            .query(
-                "SELECT bot_id, symbol, MAX(seq) FROM positions WHERE (bot_id, symbol) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-                 GROUP BY bot_id, symbol",
-                &[&bots, &syms],
-            )
-            .await?;
-        let last: HashMap<(String, String), i64> = last
-            .iter()
-            .map(|r| ((r.get(0), r.get(1)), r.get(2)))
-            .collect();
-        for (bot, sym) in &need.slots {
-            let key = (bot.clone(), sym.to_string());
-            let slot = PositionSlot {
-                open: open.remove(&key).map(|p| (p.seq, p.position)),
-                last_seq: last.get(&key).copied().unwrap_or(0),
-            };
-            ov.seed_position(bot.clone(), sym.clone(), slot);
-        }
+    for id in &need.orders {
+        ov.seed_order(id.clone(), found.remove(id.as_str()));
     }
-    if !need.balances.is_empty() {
-        let bots: Vec<&str> = need.balances.iter().map(|(b, _)| b.as_str()).collect();
-        let assets: Vec<&str> = need.balances.iter().map(|(_, a)| a.as_str()).collect();
-        let found = tx
-            .query(
-                "SELECT bot_id, asset, amount FROM balances WHERE (bot_id, asset) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-                 ORDER BY bot_id, asset FOR UPDATE",
-                &[&bots, &assets],
-            )
-            .await?;
-        let found: HashMap<(String, String), Decimal> = found
-            .iter()
-            .map(|r| ((r.get(0), r.get(1)), r.get(2)))
-            .collect();
-        for (bot, asset) in &need.balances {
-            let amount = found
-                .get(&(bot.clone(), asset.to_string()))
-                .copied()
-                .unwrap_or(Decimal::ZERO);
-            ov.seed_balance(bot.clone(), asset.clone(), amount);
-        }
+    let mut open_by: HashMap<(String, String), PositionRecord> = HashMap::new();
+    for r in &open {
+        let p = crate::rows::position(r).map_err(PrefetchError::Corrupt)?;
+        open_by.insert((p.bot_id.clone(), p.position.symbol.to_string()), p);
     }
-    if !need.fills.is_empty() {
-        let bots: Vec<&str> = need.fills.iter().map(|(b, _, _)| b.as_str()).collect();
-        let syms: Vec<String> = need.fills.iter().map(|(_, s, _)| s.to_string()).collect();
-        let trades: Vec<&str> = need.fills.iter().map(|(_, _, t)| t.as_str()).collect();
-        let sql = format!(
-            "SELECT {} FROM fills WHERE (bot_id, symbol, trade_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))",
-            crate::rows::FILL_COLS
-        );
-        let mut found: HashMap<(String, String, String), FillRecord> = HashMap::new();
-        for r in tx.query(&sql, &[&bots, &syms, &trades]).await? {
-            let f = crate::rows::fill(&r).map_err(PrefetchError::Corrupt)?;
-            found.insert(
-                (
-                    f.bot_id.clone(),
-                    f.fill.symbol.to_string(),
-                    f.fill.trade_id.clone(),
-                ),
-                f,
-            );
-        }
-        for (bot, sym, trade) in &need.fills {
-            let f = found
-                .remove(&(bot.clone(), sym.to_string(), trade.clone()))
-                .map(|f| f.fill);
-            ov.seed_fill(bot.clone(), sym.clone(), trade.clone(), f);
-        }
+    let last: HashMap<(String, String), i64> = last
+        .iter()
+        .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+        .collect();
+    for (bot, sym) in &need.slots {
+        let key = (bot.clone(), sym.to_string());
+        let slot = PositionSlot {
+            open: open_by.remove(&key).map(|p| (p.seq, p.position)),
+            last_seq: last.get(&key).copied().unwrap_or(0),
+        };
+        ov.seed_position(bot.clone(), sym.clone(), slot);
+    }
+    let balances: HashMap<(String, String), Decimal> = balances
+        .iter()
+        .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+        .collect();
+    for (bot, asset) in &need.balances {
+        let amount = balances
+            .get(&(bot.clone(), asset.to_string()))
+            .copied()
+            .unwrap_or(Decimal::ZERO);
+        ov.seed_balance(bot.clone(), asset.clone(), amount);
+    }
+    let mut found_fills: HashMap<(ClientOrderId, String), FillRecord> = HashMap::new();
+    for r in &fills {
+        let f = crate::rows::fill(r).map_err(PrefetchError::Corrupt)?;
+        found_fills.insert((f.fill.client_order_id.clone(), f.fill.trade_id.clone()), f);
+    }
+    for (order, trade) in &need.fills {
+        let f = found_fills
+            .remove(&(order.clone(), trade.clone()))
+            .map(|f| f.fill);
+        ov.seed_fill(order.clone(), trade.clone(), f);
     }
     Ok(())
 }
 
-/// The changes of a batch, collapsed to one final row per key where rows are updated.
+/// Statements prepared once per connection (PostgreSQL plans a prepared statement once; the
+/// batch statements are the same every batch). Dropped with its connection.
 #[derive(Default)]
-struct Grouped<'a> {
-    bots: Vec<&'a BotSpec>,
-    new_orders: Vec<ClientOrderId>,
-    orders: HashMap<ClientOrderId, &'a OrderRecord>,
-    events: Vec<&'a NewEventRow>,
-    fills: Vec<&'a FillRecord>,
-    new_positions: BTreeMap<(String, String, i64), &'a PositionRecord>,
-    positions: BTreeMap<(String, String, i64), &'a PositionRecord>,
-    ledger: Vec<&'a NewLedgerRow>,
-    balances: BTreeMap<(String, Asset), (Money, i64)>,
-    engine_state: BTreeMap<(String, String), (&'a serde_json::Value, i64)>,
-    candles: BTreeMap<(String, &'static str, i64), &'a Candle>,
-    days: BTreeMap<(String, String), &'a DailyPerformance>,
-    runs: Vec<&'a BacktestRunRecord>,
-    optimizations: Vec<&'a OptimizeRunRecord>,
+pub(crate) struct StatementCache {
+    map: parking_lot::Mutex<HashMap<String, tokio_postgres::Statement>>,
 }
 
-fn group(changes: &[Change]) -> Grouped<'_> {
-    let mut g = Grouped::default();
-    for c in changes {
-        match c {
-            Change::UpsertBot(b) => g.bots.push(b),
-            Change::InsertOrder(o) => {
-                g.new_orders.push(o.intent.client_order_id.clone());
-                g.orders.insert(o.intent.client_order_id.clone(), o);
-            }
-            Change::UpdateOrder(o) => {
-                g.orders.insert(o.intent.client_order_id.clone(), o);
-            }
-            Change::InsertEvent(e) => g.events.push(e),
-            Change::InsertFill(f) => g.fills.push(f),
-            Change::UpsertPosition { record, is_new } => {
-                let key = (
-                    record.bot_id.clone(),
-                    record.position.symbol.to_string(),
-                    record.seq,
-                );
-                if *is_new || g.new_positions.contains_key(&key) {
-                    g.new_positions.insert(key, record);
-                } else {
-                    g.positions.insert(key, record);
-                }
-            }
-            Change::InsertLedger(l) => g.ledger.push(l),
-            Change::SetBalance {
-                bot_id,
-                asset,
-                amount,
-                ts_ms,
-            } => {
-                g.balances
-                    .insert((bot_id.clone(), asset.clone()), (*amount, *ts_ms));
-            }
-            Change::SetEngineState {
-                bot_id,
-                key,
-                value,
-                ts_ms,
-            } => {
-                g.engine_state
-                    .insert((bot_id.clone(), key.clone()), (value, *ts_ms));
-            }
-            Change::UpsertCandles {
-                symbol,
-                timeframe,
-                candles,
-            } => {
-                for c in candles {
-                    g.candles
-                        .insert((symbol.to_string(), timeframe.as_str(), c.open_time_ms), c);
-                }
-            }
-            Change::UpsertPerformanceDay { bot_id, day } => {
-                g.days.insert((bot_id.clone(), day.day.clone()), day);
-            }
-            Change::InsertBacktestRun(r) => g.runs.push(r),
-            Change::InsertOptimizeRun(r) => g.optimizations.push(r),
+impl StatementCache {
+    /// The prepared statement for `sql`, preparing it on first use.
+    pub(crate) async fn get(
+        &self,
+        client: &impl GenericClient,
+        sql: &str,
+    ) -> std::result::Result<tokio_postgres::Statement, tokio_postgres::Error> {
+        if let Some(st) = self.map.lock().get(sql) {
+            return Ok(st.clone());
         }
+        let st = client.prepare(sql).await?;
+        self.map.lock().insert(sql.to_string(), st.clone());
+        Ok(st)
     }
-    g
+}
+
+type Param<'a> = Box<dyn tokio_postgres::types::ToSql + Sync + Send + 'a>;
+
+/// The statements of one batch write, sent together: PostgreSQL runs them in the order sent, and
+/// the client does not wait for one answer before sending the next (one round trip, not one per
+/// statement). The first failure fails the transaction.
+#[derive(Default)]
+struct Pipeline<'a> {
+    items: Vec<(String, Vec<Param<'a>>)>,
+}
+
+impl<'a> Pipeline<'a> {
+    fn push(&mut self, sql: impl Into<String>, params: Vec<Param<'a>>) {
+        self.items.push((sql.into(), params));
+    }
+
+    async fn run(
+        self,
+        tx: &Transaction<'_>,
+        cache: &StatementCache,
+    ) -> std::result::Result<(), tokio_postgres::Error> {
+        let mut statements = Vec::with_capacity(self.items.len());
+        for (sql, _) in &self.items {
+            statements.push(cache.get(tx, sql).await?);
+        }
+        let runs = self
+            .items
+            .iter()
+            .zip(&statements)
+            .map(|((_, params), st)| async move {
+                let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
+                    .iter()
+                    .map(|p| p.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync))
+                    .collect();
+                tx.execute(st, &refs).await
+            });
+        futures_util::future::try_join_all(runs).await?;
+        Ok(())
+    }
 }
 
 fn strs<T: ToString>(items: impl Iterator<Item = T>) -> Vec<String> {
@@ -555,20 +583,18 @@ fn strs<T: ToString>(items: impl Iterator<Item = T>) -> Vec<String> {
 /// Writes a batch's changes with one statement per table.
 pub(crate) async fn write_changes(
     tx: &Transaction<'_>,
+    cache: &StatementCache,
     changes: &[Change],
 ) -> std::result::Result<(), tokio_postgres::Error> {
     if changes.is_empty() {
         return Ok(());
     }
     let g = group(changes);
+    let mut p = Pipeline::default();
     for b in &g.bots {
-        tx.execute(
-            "INSERT INTO bots (bot_id, mode, strategy, quote_asset, config, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)
+        p.push("INSERT INTO bots (bot_id, mode, strategy, quote_asset, config, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (bot_id) DO UPDATE SET mode = excluded.mode, strategy = excluded.strategy,
-             quote_asset = excluded.quote_asset, config = excluded.config",
-            &[&b.bot_id, &b.mode, &b.strategy, &b.quote_asset.as_str(), &b.config, &b.created_at_ms],
-        )
-        .await?;
+             quote_asset = excluded.quote_asset, config = excluded.config", vec![Box::new(&b.bot_id), Box::new(&b.mode), Box::new(&b.strategy), Box::new(b.quote_asset.as_str()), Box::new(&b.config), Box::new(&b.created_at_ms)]);
     }
     if !g.new_orders.is_empty() {
         let os: Vec<&OrderRecord> = g
@@ -603,16 +629,12 @@ pub(crate) async fn write_changes(
         let fquote: Vec<Decimal> = os.iter().map(|o| o.filled_quote).collect();
         let created: Vec<i64> = os.iter().map(|o| o.intent.created_at_ms).collect();
         let updated: Vec<i64> = os.iter().map(|o| o.updated_at_ms).collect();
-        tx.execute(
-            &format!(
+        p.push(format!(
                 "INSERT INTO orders ({}) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                  $7::text[], $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[], $12::int[], $13::text[], $14::numeric[],
                  $15::numeric[], $16::bigint[], $17::bigint[])",
                 crate::rows::ORDER_COLS
-            ),
-            &[&ids, &bots, &eids, &syms, &sides, &types, &tifs, &qty, &qqty, &price, &stop, &trail, &status, &fq, &fquote, &created, &updated],
-        )
-        .await?;
+            ), vec![Box::new(ids), Box::new(bots), Box::new(eids), Box::new(syms), Box::new(sides), Box::new(types), Box::new(tifs), Box::new(qty), Box::new(qqty), Box::new(price), Box::new(stop), Box::new(trail), Box::new(status), Box::new(fq), Box::new(fquote), Box::new(created), Box::new(updated)]);
     }
     let updated: Vec<&OrderRecord> = g
         .orders
@@ -630,14 +652,10 @@ pub(crate) async fn write_changes(
         let fq: Vec<Decimal> = updated.iter().map(|o| o.filled_qty).collect();
         let fquote: Vec<Decimal> = updated.iter().map(|o| o.filled_quote).collect();
         let ts: Vec<i64> = updated.iter().map(|o| o.updated_at_ms).collect();
-        tx.execute(
-            "UPDATE orders o SET status = u.status, exchange_order_id = u.eid, filled_qty = u.fq, filled_quote = u.fquote,
+        p.push("UPDATE orders o SET status = u.status, exchange_order_id = u.eid, filled_qty = u.fq, filled_quote = u.fquote,
              updated_at_ms = u.ts
              FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::bigint[]) AS u(id, status, eid, fq, fquote, ts)
-             WHERE o.client_order_id = u.id",
-            &[&ids, &status, &eids, &fq, &fquote, &ts],
-        )
-        .await?;
+             WHERE o.client_order_id = u.id", vec![Box::new(ids), Box::new(status), Box::new(eids), Box::new(fq), Box::new(fquote), Box::new(ts)]);
     }
     if !g.events.is_empty() {
         let ids = strs(g.events.iter().map(|e| &e.client_order_id));
@@ -650,13 +668,9 @@ pub(crate) async fn write_changes(
             .collect();
         let detail: Vec<Option<&str>> = g.events.iter().map(|e| e.detail.as_deref()).collect();
         let ts: Vec<i64> = g.events.iter().map(|e| e.ts_ms).collect();
-        tx.execute(
-            "INSERT INTO order_events (client_order_id, bot_id, status, exchange_order_id, detail, ts_ms)
+        p.push("INSERT INTO order_events (client_order_id, bot_id, status, exchange_order_id, detail, ts_ms)
              SELECT a, b, c, d, e, f FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
-             WITH ORDINALITY AS u(a, b, c, d, e, f, n) ORDER BY n",
-            &[&ids, &bots, &status, &eids, &detail, &ts],
-        )
-        .await?;
+             WITH ORDINALITY AS u(a, b, c, d, e, f, n) ORDER BY n", vec![Box::new(ids), Box::new(bots), Box::new(status), Box::new(eids), Box::new(detail), Box::new(ts)]);
     }
     if !g.fills.is_empty() {
         let f = &g.fills;
@@ -672,15 +686,11 @@ pub(crate) async fn write_changes(
         let pnl: Vec<Decimal> = f.iter().map(|x| x.realised_pnl).collect();
         let seq: Vec<i64> = f.iter().map(|x| x.position_seq).collect();
         let ts: Vec<i64> = f.iter().map(|x| x.fill.ts_ms).collect();
-        tx.execute(
-            &format!(
+        p.push(format!(
                 "INSERT INTO fills ({}) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[],
                  $7::numeric[], $8::numeric[], $9::text[], $10::numeric[], $11::bigint[], $12::bigint[])",
                 crate::rows::FILL_COLS
-            ),
-            &[&bots, &syms, &trades, &ids, &sides, &price, &qty, &fee, &fee_asset, &pnl, &seq, &ts],
-        )
-        .await?;
+            ), vec![Box::new(bots), Box::new(syms), Box::new(trades), Box::new(ids), Box::new(sides), Box::new(price), Box::new(qty), Box::new(fee), Box::new(fee_asset), Box::new(pnl), Box::new(seq), Box::new(ts)]);
     }
     // Existing positions first: closing one frees the "one open position per pair" slot that a
     // position opened in the same batch takes.
@@ -721,14 +731,24 @@ pub(crate) async fn write_changes(
                  WHERE p.bot_id = u.bot AND p.symbol = u.sym AND p.seq = u.seq"
             )
         };
-        tx.execute(
+        p.push(
             &sql,
-            &[
-                &bots, &syms, &seq, &qty, &cost, &bq, &bquote, &avg, &pnl, &fees, &count, &opened,
-                &closed,
+            vec![
+                Box::new(bots),
+                Box::new(syms),
+                Box::new(seq),
+                Box::new(qty),
+                Box::new(cost),
+                Box::new(bq),
+                Box::new(bquote),
+                Box::new(avg),
+                Box::new(pnl),
+                Box::new(fees),
+                Box::new(count),
+                Box::new(opened),
+                Box::new(closed),
             ],
-        )
-        .await?;
+        );
     }
     if !g.ledger.is_empty() {
         let l = &g.ledger;
@@ -740,37 +760,25 @@ pub(crate) async fn write_changes(
         let trades: Vec<Option<&str>> = l.iter().map(|x| x.trade_id.as_deref()).collect();
         let notes: Vec<Option<&str>> = l.iter().map(|x| x.note.as_deref()).collect();
         let ts: Vec<i64> = l.iter().map(|x| x.entry.ts_ms).collect();
-        tx.execute(
-            "INSERT INTO ledger (bot_id, asset, amount, kind, symbol, trade_id, note, ts_ms)
+        p.push("INSERT INTO ledger (bot_id, asset, amount, kind, symbol, trade_id, note, ts_ms)
              SELECT a, b, c, d, e, f, g, h FROM unnest($1::text[], $2::text[], $3::numeric[], $4::text[], $5::text[], $6::text[],
-             $7::text[], $8::bigint[]) WITH ORDINALITY AS u(a, b, c, d, e, f, g, h, n) ORDER BY n",
-            &[&bots, &assets, &amounts, &kinds, &syms, &trades, &notes, &ts],
-        )
-        .await?;
+             $7::text[], $8::bigint[]) WITH ORDINALITY AS u(a, b, c, d, e, f, g, h, n) ORDER BY n", vec![Box::new(bots), Box::new(assets), Box::new(amounts), Box::new(kinds), Box::new(syms), Box::new(trades), Box::new(notes), Box::new(ts)]);
     }
     if !g.balances.is_empty() {
         let bots: Vec<&str> = g.balances.keys().map(|(b, _)| b.as_str()).collect();
         let assets: Vec<&str> = g.balances.keys().map(|(_, a)| a.as_str()).collect();
         let amounts: Vec<Decimal> = g.balances.values().map(|(a, _)| *a).collect();
         let ts: Vec<i64> = g.balances.values().map(|(_, t)| *t).collect();
-        tx.execute(
-            "INSERT INTO balances (bot_id, asset, amount, updated_at_ms) SELECT * FROM unnest($1::text[], $2::text[], $3::numeric[], $4::bigint[])
-             ON CONFLICT (bot_id, asset) DO UPDATE SET amount = excluded.amount, updated_at_ms = excluded.updated_at_ms",
-            &[&bots, &assets, &amounts, &ts],
-        )
-        .await?;
+        p.push("INSERT INTO balances (bot_id, asset, amount, updated_at_ms) SELECT * FROM unnest($1::text[], $2::text[], $3::numeric[], $4::bigint[])
+             ON CONFLICT (bot_id, asset) DO UPDATE SET amount = excluded.amount, updated_at_ms = excluded.updated_at_ms", vec![Box::new(bots), Box::new(assets), Box::new(amounts), Box::new(ts)]);
     }
     if !g.engine_state.is_empty() {
         let bots: Vec<&str> = g.engine_state.keys().map(|(b, _)| b.as_str()).collect();
         let keys: Vec<&str> = g.engine_state.keys().map(|(_, k)| k.as_str()).collect();
         let values: Vec<&serde_json::Value> = g.engine_state.values().map(|(v, _)| *v).collect();
         let ts: Vec<i64> = g.engine_state.values().map(|(_, t)| *t).collect();
-        tx.execute(
-            "INSERT INTO engine_state (bot_id, key, value, updated_at_ms) SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::bigint[])
-             ON CONFLICT (bot_id, key) DO UPDATE SET value = excluded.value, updated_at_ms = excluded.updated_at_ms",
-            &[&bots, &keys, &values, &ts],
-        )
-        .await?;
+        p.push("INSERT INTO engine_state (bot_id, key, value, updated_at_ms) SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::bigint[])
+             ON CONFLICT (bot_id, key) DO UPDATE SET value = excluded.value, updated_at_ms = excluded.updated_at_ms", vec![Box::new(bots), Box::new(keys), Box::new(values), Box::new(ts)]);
     }
     let candles: Vec<_> = g.candles.iter().collect();
     for chunk in candles.chunks(20_000) {
@@ -782,26 +790,19 @@ pub(crate) async fn write_changes(
         let l: Vec<Decimal> = chunk.iter().map(|(_, c)| c.low).collect();
         let c: Vec<Decimal> = chunk.iter().map(|(_, c)| c.close).collect();
         let v: Vec<Decimal> = chunk.iter().map(|(_, c)| c.volume).collect();
-        tx.execute(
-            "INSERT INTO market_data (symbol, timeframe, open_time_ms, open, high, low, close, volume)
+        p.push("INSERT INTO market_data (symbol, timeframe, open_time_ms, open, high, low, close, volume)
              SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[])
              ON CONFLICT (symbol, timeframe, open_time_ms) DO UPDATE SET open = excluded.open, high = excluded.high,
-             low = excluded.low, close = excluded.close, volume = excluded.volume",
-            &[&syms, &tfs, &ts, &o, &h, &l, &c, &v],
-        )
-        .await?;
+             low = excluded.low, close = excluded.close, volume = excluded.volume", vec![Box::new(syms), Box::new(tfs), Box::new(ts), Box::new(o), Box::new(h), Box::new(l), Box::new(c), Box::new(v)]);
     }
     for ((bot, _), d) in &g.days {
-        tx.execute(
-            "INSERT INTO performance_daily (bot_id, day, start_equity, end_equity, realised_pnl, fees, trades, wins, losses)
+        p.push("INSERT INTO performance_daily (bot_id, day, start_equity, end_equity, realised_pnl, fees, trades, wins, losses)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (bot_id, day) DO UPDATE SET start_equity = excluded.start_equity, end_equity = excluded.end_equity,
              realised_pnl = excluded.realised_pnl, fees = excluded.fees, trades = excluded.trades, wins = excluded.wins,
-             losses = excluded.losses",
-            &[bot, &d.day, &d.start_equity, &d.end_equity, &d.realised_pnl, &d.fees, &d.trades, &d.wins, &d.losses],
-        )
-        .await?;
+             losses = excluded.losses", vec![Box::new(bot), Box::new(&d.day), Box::new(&d.start_equity), Box::new(&d.end_equity), Box::new(&d.realised_pnl), Box::new(&d.fees), Box::new(&d.trades), Box::new(&d.wins), Box::new(&d.losses)]);
     }
+    p.run(tx, cache).await?;
     for run in &g.runs {
         write_backtest_run(tx, run).await?;
     }

@@ -8,6 +8,7 @@
 //! power loss. With a single writer there is no lock to wait for, so "database is locked" cannot
 //! happen; `busy_timeout` stays only as a backstop against outside processes.
 
+mod batch_write;
 mod reads;
 pub(crate) mod sql;
 mod writer_thread;

@@ -77,7 +77,7 @@ impl SqliteStore {
         let bot = bot_id.to_string();
         self.read(move |c| {
             let sql = format!(
-                "SELECT {} FROM fills WHERE bot_id = ?1 ORDER BY ts_ms DESC, rowid DESC LIMIT ?2",
+                "SELECT {} FROM fills WHERE bot_id = ?1 ORDER BY ts_ms DESC, trade_id DESC LIMIT ?2",
                 rows::FILL_COLS
             );
             query_all(c, &sql, params![bot, limit], "reading fills", |r| {
@@ -92,7 +92,7 @@ impl SqliteStore {
         let id = id.to_string();
         self.read(move |c| {
             let sql = format!(
-                "SELECT {} FROM fills WHERE client_order_id = ?1 ORDER BY ts_ms, rowid",
+                "SELECT {} FROM fills WHERE client_order_id = ?1 ORDER BY ts_ms, trade_id",
                 rows::FILL_COLS
             );
             query_all(c, &sql, [id], "reading fills", |r| rows::fill(r))

@@ -196,10 +196,10 @@ impl StateSource for SqliteState<'_> {
         }
     }
 
-    fn fill(&mut self, bot_id: &str, symbol: &Symbol, trade_id: &str) -> Result<Option<Fill>> {
+    fn fill(&mut self, order: &ClientOrderId, trade_id: &str) -> Result<Option<Fill>> {
         static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             format!(
-                "SELECT {} FROM fills WHERE bot_id = ?1 AND symbol = ?2 AND trade_id = ?3",
+                "SELECT {} FROM fills WHERE client_order_id = ?1 AND trade_id = ?2",
                 rows::FILL_COLS
             )
         });
@@ -208,7 +208,7 @@ impl StateSource for SqliteState<'_> {
             .prepare_cached(&SQL)
             .map_err(StoreError::sqlite("reading fills"))?;
         let mut rows = st
-            .query(params![bot_id, symbol.to_string(), trade_id])
+            .query(params![order.as_str(), trade_id])
             .map_err(StoreError::sqlite("reading fills"))?;
         match rows.next().map_err(StoreError::sqlite("reading fills"))? {
             Some(row) => Ok(Some(rows::fill(row)?.fill)),
@@ -250,7 +250,7 @@ pub(crate) fn run_op(conn: &Connection, op: &WriteOp, ov: &mut Overlay) -> Resul
 const MULTI_ROWS: usize = 4;
 
 /// `INSERT ... VALUES (...), (...)` with `rows` groups of `cols` numbered parameters.
-fn values_sql(head: &str, cols: usize, rows: usize, tail: &str) -> String {
+pub(crate) fn values_sql(head: &str, cols: usize, rows: usize, tail: &str) -> String {
     let mut sql = String::from(head);
     for r in 0..rows {
         sql.push_str(if r == 0 { " VALUES (" } else { ", (" });
@@ -340,7 +340,7 @@ fn write_balance_rows(conn: &Connection, rows: &[Change]) -> Result<()> {
     Ok(())
 }
 
-fn exec(
+pub(crate) fn exec(
     conn: &Connection,
     sql: &str,
     params: impl rusqlite::Params,

@@ -1,9 +1,11 @@
 //! The SQLite writer thread: group commit with one savepoint per request.
 
-use super::sql::run_op;
+use super::batch_write::write_batch;
+use super::sql::{SqliteState, run_op};
 use crate::error::{Result, StoreError};
 use crate::ops::WriteOutcome;
 use crate::plan::Overlay;
+use crate::plan::plan;
 use crate::writer::{Request, WriterConfig, WriterMetrics, acknowledge};
 use rusqlite::{Connection, ErrorCode};
 use std::sync::Arc;
@@ -23,11 +25,14 @@ const CACHE_LIMIT: usize = 200_000;
 /// this bound keeps the WAL from growing without end under sustained load.
 const CHECKPOINT_EVERY_BATCHES: u32 = 256;
 
-/// How long the writer waits for more requests when the previous batch showed concurrency and
-/// the queue is still filling: producers woken by the last acknowledgements are sending their
-/// next request right now, and one more fsync costs far more than this wait. A lone producer
-/// (previous batch of one) never waits.
-const LINGER: Duration = Duration::from_micros(150);
+/// Batches since the last checkpoint that make an idle moment worth a checkpoint.
+const CHECKPOINT_IDLE_BATCHES: u32 = 16;
+
+/// How long the writer waits for more requests when recent batches showed concurrency and the
+/// queue is still filling: producers woken by the last acknowledgements are sending their next
+/// request right now, and one more fsync costs far more than this wait. A lone producer
+/// (recent batches of one) never waits.
+const LINGER: Duration = Duration::from_micros(250);
 
 fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(
@@ -74,14 +79,15 @@ pub(crate) fn run(
     let mut batch: Vec<Request> = Vec::with_capacity(max_batch);
     let mut cache = Overlay::default();
     let mut known_version = data_version(&conn).unwrap_or(0);
-    let mut last_batch = 1usize;
+    let mut peak_batch = 1usize;
     let mut since_checkpoint = 0u32;
     loop {
-        let first = match rx.try_recv() {
-            Ok(r) => r,
-            Err(_) => {
-                // Idle: a good moment to checkpoint.
-                if since_checkpoint > 0 {
+        let first = match next_request(&mut rx) {
+            Some(r) => r,
+            None => {
+                // Idle (nothing arrived within the linger): a good moment to checkpoint, when
+                // enough was written since the last one to be worth an fsync of the database.
+                if since_checkpoint >= CHECKPOINT_IDLE_BATCHES {
                     checkpoint(&conn);
                     since_checkpoint = 0;
                 }
@@ -93,15 +99,16 @@ pub(crate) fn run(
         };
         batch.push(first);
         drain(&mut rx, &mut batch, max_batch);
-        let want = last_batch.min(max_batch);
-        if last_batch > 1 && batch.len() < want {
+        // Aim for the concurrency seen recently (a slowly decaying peak of batch sizes).
+        let want = peak_batch.min(max_batch);
+        if peak_batch > 1 && batch.len() < want {
             let until = Instant::now() + LINGER;
             while batch.len() < want && Instant::now() < until {
                 std::thread::yield_now();
                 drain(&mut rx, &mut batch, max_batch);
             }
         }
-        last_batch = batch.len();
+        peak_batch = batch.len().max(peak_batch.saturating_sub(1));
         metrics
             .queue_depth
             .fetch_sub(batch.len() as i64, Ordering::Relaxed);
@@ -128,7 +135,25 @@ pub(crate) fn run(
         }
     }
     // Leave the WAL small for the next opener; failure here loses nothing.
-    checkpoint(&conn);
+    if since_checkpoint > 0 {
+        checkpoint(&conn);
+    }
+}
+
+/// The next request if one arrives within [`LINGER`] (producers that were just acknowledged are
+/// about to send again), or `None` when the writer is really idle.
+fn next_request(rx: &mut mpsc::Receiver<Request>) -> Option<Request> {
+    if let Ok(r) = rx.try_recv() {
+        return Some(r);
+    }
+    let until = Instant::now() + LINGER;
+    while Instant::now() < until {
+        std::thread::yield_now();
+        if let Ok(r) = rx.try_recv() {
+            return Some(r);
+        }
+    }
+    None
 }
 
 fn drain(rx: &mut mpsc::Receiver<Request>, batch: &mut Vec<Request>, max_batch: usize) {
@@ -149,7 +174,10 @@ fn checkpoint(conn: &Connection) {
     let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
 }
 
-/// One transaction for the whole batch, one savepoint per request.
+/// One transaction for the whole batch. Every request is planned first (a refusal stays with its
+/// request); the accepted changes are then written with multi-row statements. Should a write
+/// fail anyway, the batch is rolled back and replayed with each request in its own SAVEPOINT,
+/// so one bad request fails alone.
 fn run_batch(
     conn: &Connection,
     batch: &[Request],
@@ -178,30 +206,38 @@ fn run_batch(
         None => overlay.clear(),
     }
     let mut results = Vec::with_capacity(batch.len());
+    let mut changes = Vec::new();
     for req in batch {
-        if let Err(e) = savepoint(conn, "SAVEPOINT op") {
-            rollback(conn);
+        match plan(&req.op, &mut SqliteState { conn }, overlay) {
+            Ok(planned) => {
+                overlay.absorb(&planned.changes);
+                changes.extend(planned.changes);
+                results.push(Ok(planned.outcome));
+            }
+            Err(e) if e.is_rejection() => results.push(Err(e)),
+            Err(e) => {
+                // A read failed: the connection is in trouble, nothing of the batch is kept.
+                rollback(conn);
+                overlay.clear();
+                return fail_all(e.to_string());
+            }
+        }
+    }
+    if let Err(e) = write_batch(conn, &changes) {
+        tracing::warn!("batch write failed ({e}); replaying the batch one request per savepoint");
+        metrics.replays_total.fetch_add(1, Ordering::Relaxed);
+        rollback(conn);
+        overlay.clear();
+        if is_fatal(&e) {
             return fail_all(e.to_string());
         }
-        let outcome = run_op(conn, &req.op, overlay);
-        let closed = if outcome.is_ok() {
-            savepoint(conn, "RELEASE op")
-        } else {
-            savepoint(conn, "ROLLBACK TO op").and_then(|_| savepoint(conn, "RELEASE op"))
-        };
-        if let Err(e) = closed {
-            rollback(conn);
-            return fail_all(e.to_string());
+        match replay_isolated(conn, batch, metrics, overlay) {
+            Ok(r) => results = r,
+            Err(why) => {
+                overlay.clear();
+                return fail_all(why);
+            }
         }
-        if let Err(e) = &outcome
-            && !e.is_rejection()
-            && is_fatal(e)
-        {
-            // The connection is in trouble (disk full, I/O error): nothing of the batch is kept.
-            rollback(conn);
-            return fail_all(e.to_string());
-        }
-        results.push(outcome);
     }
     if config.commit_delay_ms > 0 {
         std::thread::sleep(Duration::from_millis(config.commit_delay_ms));
@@ -216,9 +252,47 @@ fn run_batch(
                 metrics.busy_errors_total.fetch_add(1, Ordering::Relaxed);
             }
             rollback(conn);
+            overlay.clear();
             fail_all(format!("COMMIT failed: {e}"))
         }
     }
+}
+
+/// The slow path: a new transaction with each request in its own SAVEPOINT.
+fn replay_isolated(
+    conn: &Connection,
+    batch: &[Request],
+    metrics: &WriterMetrics,
+    overlay: &mut Overlay,
+) -> std::result::Result<Vec<Result<WriteOutcome>>, String> {
+    begin_immediate(conn, Some(metrics)).map_err(|e| e.to_string())?;
+    let mut results = Vec::with_capacity(batch.len());
+    for req in batch {
+        if let Err(e) = savepoint(conn, "SAVEPOINT op") {
+            rollback(conn);
+            return Err(e.to_string());
+        }
+        let outcome = run_op(conn, &req.op, overlay);
+        let closed = if outcome.is_ok() {
+            savepoint(conn, "RELEASE op")
+        } else {
+            savepoint(conn, "ROLLBACK TO op").and_then(|_| savepoint(conn, "RELEASE op"))
+        };
+        if let Err(e) = closed {
+            rollback(conn);
+            return Err(e.to_string());
+        }
+        if let Err(e) = &outcome
+            && !e.is_rejection()
+            && is_fatal(e)
+        {
+            // The connection is in trouble (disk full, I/O error): nothing of the batch is kept.
+            rollback(conn);
+            return Err(e.to_string());
+        }
+        results.push(outcome);
+    }
+    Ok(results)
 }
 
 fn is_fatal(e: &StoreError) -> bool {

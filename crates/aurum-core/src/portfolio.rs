@@ -149,6 +149,12 @@ pub struct Position {
     pub opened_at_ms: i64,
     /// Time of the fill that made it flat, if it is closed.
     pub closed_at_ms: Option<i64>,
+    /// Base quantity written off as dust when the position was closed: a remainder too small
+    /// to sell (under the venue's step, minimum quantity or minimum notional, typically left by
+    /// commissions charged in the base asset). It stays in the base balance; its cost is booked
+    /// as a loss of this holding period.
+    #[serde(default)]
+    pub dust: Quantity,
 }
 
 impl Position {
@@ -165,7 +171,25 @@ impl Position {
             fill_count: 0,
             opened_at_ms: ts_ms,
             closed_at_ms: None,
+            dust: Decimal::ZERO,
         }
+    }
+
+    /// The position closed by writing its remaining quantity off as dust at `ts_ms`: the
+    /// quantity moves to [`dust`](Self::dust), the remaining cost basis is booked as realised
+    /// loss. Balances do not move (the dust stays in the account). `None` when the position is
+    /// already closed or holds nothing.
+    pub fn written_off(&self, ts_ms: i64) -> Option<Position> {
+        if self.is_closed() || self.quantity <= Decimal::ZERO {
+            return None;
+        }
+        let mut p = self.clone();
+        p.dust += p.quantity;
+        p.quantity = Decimal::ZERO;
+        p.realised_pnl -= p.cost_basis;
+        p.cost_basis = Decimal::ZERO;
+        p.closed_at_ms = Some(ts_ms);
+        Some(p)
     }
 
     /// True once a sell has made it flat.
@@ -430,6 +454,30 @@ impl Portfolio {
     /// An empty account.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An account rebuilt from stored balances and open positions (a restart). Closed or empty
+    /// positions and zero balances are left out.
+    pub fn from_parts(
+        balances: impl IntoIterator<Item = (Asset, Money)>,
+        positions: impl IntoIterator<Item = Position>,
+    ) -> Self {
+        Portfolio {
+            balances: balances.into_iter().filter(|(_, m)| !m.is_zero()).collect(),
+            positions: positions
+                .into_iter()
+                .filter(|p| !p.is_closed() && p.quantity > Decimal::ZERO)
+                .map(|p| (p.symbol.clone(), p))
+                .collect(),
+        }
+    }
+
+    /// Closes the open position of `symbol` by writing its quantity off as dust (see
+    /// [`Position::written_off`]); returns the closed position, or `None` when there is none.
+    pub fn close_dust(&mut self, symbol: &Symbol, ts_ms: i64) -> Option<Position> {
+        let closed = self.positions.get(symbol)?.written_off(ts_ms)?;
+        self.positions.remove(symbol);
+        Some(closed)
     }
 
     /// The balance of an asset (zero if never seen).
@@ -728,5 +776,72 @@ mod tests {
             p.position(&btc()).unwrap().unrealised_pnl(dec!(70)),
             dec!(20)
         );
+    }
+
+    #[test]
+    fn a_base_fee_remainder_is_written_off_as_dust_and_stays_in_the_balance() {
+        let mut p = Portfolio::new();
+        let usdt = Asset::usdt();
+        let btc_asset = Asset::new("BTC").unwrap();
+        p.deposit(&usdt, dec!(100), 0).unwrap();
+        // Binance charges a buy's commission in the base asset: 0.001 BTC leaves 0.000999.
+        p.apply_fill(&fill(
+            Side::Buy,
+            dec!(0.001),
+            dec!(30000),
+            dec!(0.000001),
+            "BTC",
+            1,
+        ))
+        .unwrap();
+        // The step is 0.00001: only 0.00099 can be sold, fee in quote.
+        let e = p
+            .apply_fill(&fill(
+                Side::Sell,
+                dec!(0.00099),
+                dec!(31000),
+                dec!(0.03069),
+                "USDT",
+                2,
+            ))
+            .unwrap();
+        assert!(!e.position.is_closed());
+        assert_eq!(e.position.quantity, dec!(0.000009));
+        // Cost of what was sold: 30 × 0.00099 / 0.000999.
+        assert_eq!(e.position.cost_basis, dec!(0.270270270270));
+        let closed = p.close_dust(&btc(), 3000).unwrap();
+        assert_eq!(closed.quantity, dec!(0));
+        assert_eq!(closed.dust, dec!(0.000009));
+        assert_eq!(closed.cost_basis, dec!(0));
+        assert_eq!(closed.closed_at_ms, Some(3000));
+        // Sold for 30.69 − 0.03069 fee against a cost of 30: the dust's cost is a loss.
+        assert_eq!(closed.realised_pnl, dec!(30.6593100) - dec!(30));
+        assert!(p.position(&btc()).is_none());
+        assert_eq!(p.balance(&btc_asset), dec!(0.000009));
+        assert_eq!(p.balance(&usdt), dec!(100) - dec!(30) + dec!(30.6593100));
+        // Nothing left to write off.
+        assert!(p.close_dust(&btc(), 4000).is_none());
+        assert!(closed.written_off(5000).is_none());
+    }
+
+    #[test]
+    fn a_portfolio_rebuilt_from_parts_keeps_only_open_positions_and_balances() {
+        let mut open = Position::opening(btc(), 1);
+        open.quantity = dec!(0.5);
+        open.cost_basis = dec!(10);
+        let mut closed = Position::opening(Symbol::new("ETH", "USDT").unwrap(), 1);
+        closed.closed_at_ms = Some(2);
+        let p = Portfolio::from_parts(
+            [
+                (Asset::usdt(), dec!(90)),
+                (Asset::new("BTC").unwrap(), dec!(0.5)),
+                (Asset::new("ETH").unwrap(), dec!(0)),
+            ],
+            [open.clone(), closed],
+        );
+        assert_eq!(p.positions().len(), 1);
+        assert_eq!(p.position(&btc()), Some(&open));
+        assert_eq!(p.balances().len(), 2);
+        assert_eq!(p.balance(&Asset::usdt()), dec!(90));
     }
 }

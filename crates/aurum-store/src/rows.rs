@@ -171,6 +171,7 @@ pub(crate) fn position(r: &dyn Cells) -> Result<PositionRecord> {
             fill_count: narrow(r.int(9, T)?, T, "fill_count")?,
             opened_at_ms: r.int(10, T)?,
             closed_at_ms: r.opt_int(11, T)?,
+            dust: Decimal::ZERO,
         },
     })
 }

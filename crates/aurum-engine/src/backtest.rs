@@ -107,6 +107,9 @@ fn apply(matcher: &mut Matcher, commands: &mut Vec<Command>) {
             Command::Cancel { id, .. } => {
                 matcher.cancel(&id);
             }
+            // Quote fees and step-rounded buys leave no remainders in a backtest; the books
+            // already did it anyway.
+            Command::CloseDust { .. } => {}
         }
     }
 }
@@ -122,9 +125,10 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    fn settle(&mut self, pair: usize) -> Result<(), EngineError> {
-        for r in self.rejects.drain(..) {
-            self.engine.on_order_gone(pair, &r.id);
+    fn settle(&mut self, pair: usize, now_ms: i64) -> Result<(), EngineError> {
+        for r in std::mem::take(&mut self.rejects) {
+            self.engine
+                .on_order_final(pair, &r.id, now_ms, &mut self.commands);
             if self.dropped.len() < 1000 {
                 self.dropped.push(format!(
                     "{} {}: {}",
@@ -132,18 +136,28 @@ impl Run<'_> {
                 ));
             }
         }
+        // Every simulated fill completes its order.
         for f in std::mem::take(&mut self.fills) {
             self.engine.on_fill(pair, &f.fill, &mut self.commands)?;
+            self.engine.on_order_final(
+                pair,
+                &f.fill.client_order_id,
+                f.fill.ts_ms,
+                &mut self.commands,
+            );
             apply(&mut self.matcher, &mut self.commands);
         }
+        apply(&mut self.matcher, &mut self.commands);
         Ok(())
     }
 
-    /// The fills of one candle: market orders at its open, then protective orders intrabar.
+    /// The fills of one candle: market orders at its open, resting limit entries it reaches,
+    /// then protective orders intrabar.
     fn fills_of(&mut self, pair: usize, candle: &Candle) -> Result<(), EngineError> {
         if !self.matcher.has_orders(pair) {
             return Ok(());
         }
+        let at = candle.open_time_ms;
         let mut cash = self.engine.cash();
         self.matcher.fill_at_open(
             pair,
@@ -153,14 +167,24 @@ impl Run<'_> {
             &mut self.fills,
             &mut self.rejects,
         );
-        self.settle(pair)?;
+        self.settle(pair, at)?;
+        let mut cash = self.engine.cash();
+        self.matcher.fill_limits(
+            pair,
+            candle,
+            &self.data[pair].filters,
+            &mut cash,
+            &mut self.fills,
+            &mut self.rejects,
+        );
+        self.settle(pair, at)?;
         self.matcher.fill_in_range(
             pair,
             candle,
             &self.data[pair].filters.symbol,
             &mut self.fills,
         );
-        self.settle(pair)
+        self.settle(pair, at)
     }
 
     fn strategy_on(&mut self, pair: usize, index: usize) {
@@ -196,6 +220,7 @@ pub fn run(
         pairs: data.iter().map(|d| d.filters.clone()).collect(),
         fee_rate: config.fee_rate,
         bar_ms,
+        execution: crate::engine::Execution::Matcher,
     };
     let mut run = Run {
         data,
@@ -262,8 +287,11 @@ pub fn run(
         .unwrap_or(0);
     for (pair, d) in data.iter().enumerate() {
         for id in run.matcher.cancel_pair(pair) {
-            run.engine.on_order_gone(pair, &id);
+            run.engine
+                .on_order_final(pair, &id, end_ms, &mut run.commands);
         }
+        // Nothing may be placed at the end of the data (an entry's protection, say).
+        run.commands.clear();
         if !run.engine.is_holding(pair) {
             continue;
         }
@@ -284,7 +312,7 @@ pub fn run(
             &mut run.fills,
             &mut run.rejects,
         );
-        run.settle(pair)?;
+        run.settle(pair, end_ms)?;
         // Protective orders of the closed position were cancelled by the engine.
         apply(&mut run.matcher, &mut run.commands);
     }

@@ -18,5 +18,7 @@ pub mod matcher;
 pub mod optimize;
 
 pub use backtest::{BacktestConfig, BacktestError, BacktestOutcome, PairData};
-pub use engine::{Command, Engine, EngineConfig, PlaceOrder, Purpose};
+pub use engine::{
+    Command, Engine, EngineConfig, Execution, OrderMeta, PlaceOrder, Protection, Purpose, Triggers,
+};
 pub use matcher::{Matcher, SimKind, SimOrder};

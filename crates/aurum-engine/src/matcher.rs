@@ -6,6 +6,9 @@
 //! - A market buy sized by quote amount (the "stake all" of a strategy) gets the quantity
 //!   `quote / (fill price × (1 + fee))`, rounded down to the pair's step. A buy sized by
 //!   quantity that the cash cannot pay at the fill price is cut to what the cash pays.
+//! - A resting limit buy fills in full at the open of a candle that opens at or below its
+//!   price, else at its price when the candle's low reaches it (after the candle's market
+//!   orders, before its protective orders), cut to the cash like a market buy.
 //! - The fee is `fill price × quantity × fee rate`, charged in the quote asset.
 //! - Protective orders (stop-loss, take-profit, trailing stop) are checked against each
 //!   candle's low and high, starting with the candle whose open filled the entry. When a stop
@@ -47,6 +50,11 @@ pub enum SimKind {
     StopLoss {
         /// Trigger price.
         stop: Price,
+    },
+    /// Buy when the low reaches `price` (a resting limit entry).
+    Limit {
+        /// Limit price.
+        price: Price,
     },
     /// Sell when the high reaches `price`.
     TakeProfit {
@@ -209,18 +217,6 @@ impl Matcher {
         fills: &mut Vec<SimFill>,
         rejects: &mut Vec<SimReject>,
     ) {
-        if !self
-            .orders
-            .iter()
-            .any(|o| o.pair == pair && o.kind == SimKind::Market)
-        {
-            return;
-        }
-        let step = filters
-            .lots_for(true)
-            .map(|(_, l)| l.step_size)
-            .max()
-            .unwrap_or(Decimal::ZERO);
         let mut i = 0;
         while i < self.orders.len() {
             if self.orders[i].pair != pair || self.orders[i].kind != SimKind::Market {
@@ -233,66 +229,123 @@ impl Matcher {
             } else {
                 price
             };
-            let reject = |reason: String| SimReject {
-                id: order.id.clone(),
-                pair,
-                reason,
-            };
-            let quantity = match (order.side, order.quantity, order.quote_quantity) {
-                (Side::Buy, q, quote) => {
-                    let unit_cost = price * (Decimal::ONE + self.fee_rate);
-                    let budget = quote.map_or(*cash, |b| b.min(*cash));
-                    let mut affordable = filters.round_quantity(budget / unit_cost, true);
-                    // The quotient is rounded to 28 digits before the floor: make sure the
-                    // floored quantity really is affordable.
-                    if !step.is_zero() && affordable * unit_cost > budget {
-                        affordable -= step;
-                    }
-                    match q {
-                        Some(q) => q.min(affordable),
-                        None => affordable,
-                    }
+            self.execute(order, price, ts_ms, filters, cash, fills, rejects);
+        }
+    }
+
+    /// Fills the pair's resting limit buys that this candle reaches: at the open when it opened
+    /// at or below the limit, else at the limit when the low touches it (no slippage: the price
+    /// is the order's own). Buys are cut to the cash as market buys are.
+    pub fn fill_limits(
+        &mut self,
+        pair: usize,
+        candle: &Candle,
+        filters: &SymbolFilters,
+        cash: &mut Money,
+        fills: &mut Vec<SimFill>,
+        rejects: &mut Vec<SimReject>,
+    ) {
+        let mut i = 0;
+        while i < self.orders.len() {
+            let o = &self.orders[i];
+            let hit = match o.kind {
+                SimKind::Limit { price } if o.pair == pair && candle.low <= price => {
+                    Some(candle.open.min(price))
                 }
-                (Side::Sell, Some(q), _) => q,
-                (Side::Sell, None, _) => {
-                    rejects.push(reject("a sell needs a quantity".into()));
-                    continue;
-                }
+                _ => None,
             };
-            if quantity <= Decimal::ZERO {
-                rejects.push(reject(format!(
-                    "nothing affordable at {price} with {} cash",
-                    *cash
-                )));
+            let Some(price) = hit else {
+                i += 1;
                 continue;
-            }
-            let check = aurum_core::OrderCheck {
-                side: order.side,
-                is_market: true,
-                quantity,
+            };
+            let order = self.orders.remove(i);
+            self.execute(
+                order,
                 price,
-                average_price: None,
-            };
-            if order.side == Side::Buy
-                && let Err(v) = filters.check(&check)
-            {
-                rejects.push(reject(v.to_string()));
-                continue;
-            }
-            match self.make_fill(&order, &filters.symbol, price, quantity, ts_ms) {
-                Some(fill) => {
-                    if order.side == Side::Buy {
-                        *cash -= fill.price * fill.quantity + fill.fee;
-                    } else {
-                        *cash += fill.price * fill.quantity - fill.fee;
-                    }
-                    fills.push(SimFill {
-                        fill,
-                        kind: SimKind::Market,
-                    });
+                candle.open_time_ms,
+                filters,
+                cash,
+                fills,
+                rejects,
+            );
+        }
+    }
+
+    /// Fills a market-like execution of `order` at `price` in full (buys cut to the cash), or
+    /// rejects it.
+    #[allow(clippy::too_many_arguments)]
+    fn execute(
+        &mut self,
+        order: SimOrder,
+        price: Price,
+        ts_ms: i64,
+        filters: &SymbolFilters,
+        cash: &mut Money,
+        fills: &mut Vec<SimFill>,
+        rejects: &mut Vec<SimReject>,
+    ) {
+        let reject = |reason: String| SimReject {
+            id: order.id.clone(),
+            pair: order.pair,
+            reason,
+        };
+        let quantity = match (order.side, order.quantity, order.quote_quantity) {
+            (Side::Buy, q, quote) => {
+                let step = filters
+                    .lots_for(true)
+                    .map(|(_, l)| l.step_size)
+                    .max()
+                    .unwrap_or(Decimal::ZERO);
+                let unit_cost = price * (Decimal::ONE + self.fee_rate);
+                let budget = quote.map_or(*cash, |b| b.min(*cash));
+                let mut affordable = filters.round_quantity(budget / unit_cost, true);
+                // The quotient is rounded to 28 digits before the floor: make sure the
+                // floored quantity really is affordable.
+                if !step.is_zero() && affordable * unit_cost > budget {
+                    affordable -= step;
                 }
-                None => rejects.push(reject("amount does not fit a decimal".into())),
+                match q {
+                    Some(q) => q.min(affordable),
+                    None => affordable,
+                }
             }
+            (Side::Sell, Some(q), _) => q,
+            (Side::Sell, None, _) => {
+                rejects.push(reject("a sell needs a quantity".into()));
+                return;
+            }
+        };
+        if quantity <= Decimal::ZERO {
+            rejects.push(reject(format!(
+                "nothing affordable at {price} with {} cash",
+                *cash
+            )));
+            return;
+        }
+        let check = aurum_core::OrderCheck {
+            side: order.side,
+            is_market: true,
+            quantity,
+            price,
+            average_price: None,
+        };
+        if order.side == Side::Buy
+            && let Err(v) = filters.check(&check)
+        {
+            rejects.push(reject(v.to_string()));
+            return;
+        }
+        let kind = order.kind.clone();
+        match self.make_fill(&order, &filters.symbol, price, quantity, ts_ms) {
+            Some(fill) => {
+                if order.side == Side::Buy {
+                    *cash -= fill.price * fill.quantity + fill.fee;
+                } else {
+                    *cash += fill.price * fill.quantity - fill.fee;
+                }
+                fills.push(SimFill { fill, kind });
+            }
+            None => rejects.push(reject("amount does not fit a decimal".into())),
         }
     }
 
@@ -520,5 +573,42 @@ mod tests {
             &mut fills,
         );
         assert_eq!(fills[0].fill.price, dec!(108.0));
+    }
+
+    #[test]
+    fn a_limit_buy_fills_at_its_price_or_at_a_lower_open_and_waits_otherwise() {
+        let mut m = Matcher::new(dec!(0.001), 50);
+        m.submit(order(
+            SimKind::Limit { price: dec!(100) },
+            Side::Buy,
+            Some(dec!(2)),
+            None,
+        ));
+        let (mut cash, mut fills, mut rejects) = (dec!(1000), vec![], vec![]);
+        // The low stays above the limit: it waits.
+        let above = candle(dec!(105), dec!(106), dec!(100.01), dec!(101));
+        m.fill_limits(0, &above, &filters(), &mut cash, &mut fills, &mut rejects);
+        assert!(fills.is_empty() && m.has_orders(0));
+        // The low touches it: filled at the limit itself, no slippage.
+        let touch = candle(dec!(103), dec!(104), dec!(99), dec!(100));
+        m.fill_limits(0, &touch, &filters(), &mut cash, &mut fills, &mut rejects);
+        assert_eq!(
+            (fills[0].fill.price, fills[0].fill.quantity),
+            (dec!(100), dec!(2))
+        );
+        assert_eq!(fills[0].fill.fee, dec!(0.2));
+        assert_eq!(cash, dec!(1000) - dec!(200.2));
+        assert!(!m.has_orders(0));
+        // Opening below the limit: filled at the open.
+        m.submit(order(
+            SimKind::Limit { price: dec!(100) },
+            Side::Buy,
+            Some(dec!(1)),
+            None,
+        ));
+        let gap = candle(dec!(97), dec!(99), dec!(96), dec!(98));
+        m.fill_limits(0, &gap, &filters(), &mut cash, &mut fills, &mut rejects);
+        assert_eq!(fills[1].fill.price, dec!(97));
+        assert!(rejects.is_empty());
     }
 }

@@ -113,6 +113,19 @@ pub struct EntrySignal {
     pub take_profit_pct: Option<Decimal>,
     /// Trailing-stop distance below the highest price since entry, as a fraction.
     pub trailing_stop_pct: Option<Decimal>,
+    /// Enter with a resting limit buy instead of a market order.
+    pub limit: Option<LimitEntry>,
+}
+
+/// A limit entry: buy at `price` or better, optionally cancelled when it has not filled after
+/// some candles (what is filled by then stays as the position).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LimitEntry {
+    /// The limit price.
+    pub price: Price,
+    /// Cancel the rest after this many closed candles of the pair (`None`: good till
+    /// cancelled).
+    pub expire_after_bars: Option<u32>,
 }
 
 /// What a strategy wants after a candle.

@@ -24,6 +24,7 @@ fn signal(confidence: f64) -> EntrySignal {
         stop_loss_pct: None,
         take_profit_pct: None,
         trailing_stop_pct: None,
+        limit: None,
     }
 }
 

@@ -75,6 +75,7 @@ impl Case {
             stop_loss_pct: Some(dec!(0.08)),
             take_profit_pct: Some(dec!(0.12)),
             trailing_stop_pct: None,
+            limit: None,
         };
         risk().approve_entry(&EntryRequest {
             now_ms: T,

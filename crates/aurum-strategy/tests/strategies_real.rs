@@ -153,6 +153,7 @@ fn sma_cross_10_30_signals_match_windowed_means_and_talib() {
             stop_loss_pct: None,
             take_profit_pct: None,
             trailing_stop_pct: None,
+            limit: None,
         })
     );
 }

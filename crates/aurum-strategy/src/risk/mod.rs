@@ -25,6 +25,7 @@
 //!     stop_loss_pct: None,
 //!     take_profit_pct: None,
 //!     trailing_stop_pct: None,
+//!     limit: None,
 //! };
 //! let filters = SymbolFilters::unrestricted(Symbol::new("BTC", "USDT").unwrap());
 //! let approved = risk

@@ -230,6 +230,7 @@ impl Strategy for ChallengeGrowth {
                         stop_loss_pct: config.stop_loss_pct,
                         take_profit_pct: config.take_profit_pct,
                         trailing_stop_pct: config.trailing_stop_pct,
+                        limit: None,
                     }));
                 }
             }

@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | `sma_cross` | [`SmaCross`]: SMA(fast)/SMA(slow) cross, stake all cash | `fast` (10), `slow` (30) |
 //! | `challenge_growth` | [`ChallengeGrowth`]: EMA cross scored by RSI/MACD/volume, phase limits | every field of [`ChallengeGrowthConfig`], `phase<N>.<field>` |
+//! | `churn` | [`Churn`]: trades on every candle (rehearsals and crash tests only) | `quote`, `offset_bps`, `expire_after_bars`, `hold_bars`, `stop_loss_pct`, `take_profit_pct` |
 //!
 //! ```
 //! use aurum_strategy::strategies::{ChallengeGrowthConfig, build_strategy};
@@ -15,13 +16,14 @@
 //! let err = build_strategy("rsi_dip", &[], &ChallengeGrowthConfig::default()).err().unwrap();
 //! assert_eq!(
 //!     err.to_string(),
-//!     "unknown strategy \"rsi_dip\"; available: sma_cross, challenge_growth"
+//!     "unknown strategy \"rsi_dip\"; available: sma_cross, churn, challenge_growth"
 //! );
 //! # Ok::<(), aurum_strategy::strategies::StrategyError>(())
 //! ```
 
 mod challenge_config;
 mod challenge_growth;
+mod churn;
 mod cross;
 mod error;
 mod params;
@@ -29,6 +31,7 @@ mod sma_cross;
 
 pub use challenge_config::{ChallengeGrowthConfig, PhaseConfig};
 pub use challenge_growth::{ChallengeGrowth, CrossEvaluation, TARGET_REACHED};
+pub use churn::Churn;
 pub use cross::{Cross, CrossDetector};
 pub use error::StrategyError;
 pub use sma_cross::SmaCross;
@@ -53,6 +56,11 @@ const STRATEGIES: &[StrategyInfo] = &[
         params: SmaCross::PARAMS,
     },
     StrategyInfo {
+        name: Churn::NAME,
+        summary: "rehearsal only: a limit buy on every candle, sold after a few candles (crash tests, soaks)",
+        params: Churn::PARAMS,
+    },
+    StrategyInfo {
         name: ChallengeGrowth::NAME,
         summary: "EMA(9)/EMA(21) cross scored by RSI, MACD and volume; phase limits from 50 to 600 USDT",
         params: challenge_config::SCALAR_PARAMS,
@@ -74,6 +82,7 @@ pub fn build_strategy(
 ) -> Result<Box<dyn Strategy>, StrategyError> {
     match name {
         SmaCross::NAME => Ok(Box::new(SmaCross::from_params(params)?)),
+        Churn::NAME => Ok(Box::new(Churn::from_params(params)?)),
         ChallengeGrowth::NAME => Ok(Box::new(ChallengeGrowth::from_params(challenge, params)?)),
         _ => Err(StrategyError::UnknownStrategy {
             name: name.to_string(),
@@ -128,7 +137,7 @@ mod tests {
         };
         assert_eq!(
             err("SMA_CROSS", &[]),
-            "unknown strategy \"SMA_CROSS\"; available: sma_cross, challenge_growth"
+            "unknown strategy \"SMA_CROSS\"; available: sma_cross, churn, challenge_growth"
         );
         assert_eq!(
             err("sma_cross", &[p("ema_fast", "9")]),
@@ -156,7 +165,7 @@ mod tests {
                 .iter()
                 .map(|s| s.name)
                 .collect::<Vec<_>>(),
-            ["sma_cross", "challenge_growth"]
+            ["sma_cross", "churn", "challenge_growth"]
         );
     }
 }

@@ -133,6 +133,7 @@ impl Strategy for SmaCross {
                     stop_loss_pct: None,
                     take_profit_pct: None,
                     trailing_stop_pct: None,
+                    limit: None,
                 }))
             }
             Some(Cross::Below) if ctx.position.is_some() => signals.push(Signal::Exit {

@@ -157,6 +157,9 @@ impl PlaceOrder {
 }
 
 /// What the engine asks its driver to do.
+// Commands live briefly in a reused Vec; boxing the large variant would cost an allocation
+// per order for no gain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Place an order.

@@ -28,6 +28,7 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route("/admin/faults", get(get_faults).post(set_faults))
         .route("/admin/advance", post(advance))
         .route("/admin/stats", get(stats))
+        .route("/admin/state", get(state))
         .fallback(api)
         .with_state(sim)
 }
@@ -111,6 +112,12 @@ async fn stats(State(sim): State<Arc<Sim>>) -> Response {
         StatusCode::OK,
         &serde_json::to_value(sim.stats()).unwrap_or(Value::Null),
     )
+}
+
+async fn state(State(sim): State<Arc<Sim>>) -> Response {
+    let now = sim.now_ms();
+    let engine = sim.engine.lock();
+    json_response(StatusCode::OK, &render::admin_state(&engine, now))
 }
 
 /// Binance's weight of an endpoint.
@@ -492,9 +499,8 @@ fn dispatch(
             let mut engine = sim.engine.lock();
             let symbol = market(&engine, p)?.symbol.venue();
             let ids: Vec<u64> = engine
-                .orders()
-                .iter()
-                .filter(|o| o.symbol == symbol && o.status.is_open())
+                .open_orders()
+                .filter(|o| o.symbol == symbol)
                 .map(|o| o.id)
                 .collect();
             if ids.is_empty() {
@@ -521,9 +527,8 @@ fn dispatch(
                 None => None,
             };
             let list: Vec<Value> = engine
-                .orders()
-                .iter()
-                .filter(|o| o.status.is_open() && symbol.as_ref().is_none_or(|s| *s == o.symbol))
+                .open_orders()
+                .filter(|o| symbol.as_ref().is_none_or(|s| *s == o.symbol))
                 .map(render::order_query)
                 .collect();
             json(Value::Array(list))

@@ -51,6 +51,19 @@ pub struct PairConfig {
     pub prices: PriceSource,
 }
 
+/// The open time of the `timeframe` candle that contains `t_ms`, as Binance aligns them: to
+/// multiples of the bar length since the epoch, except weekly bars, which open on Mondays
+/// (the epoch was a Thursday).
+pub fn candle_open_time(t_ms: i64, timeframe: Timeframe) -> i64 {
+    let ms = timeframe.millis().max(1);
+    let offset = if timeframe == Timeframe::W1 {
+        4 * 86_400_000
+    } else {
+        0
+    };
+    (t_ms - offset).div_euclid(ms) * ms + offset
+}
+
 /// The whole simulator configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimConfig {
@@ -79,6 +92,22 @@ pub struct SimConfig {
     pub weight_limit: u32,
     /// Faults active from the start.
     pub faults: Faults,
+    /// Place every synthetic path in time when the simulator is built ([`Sim::new`]): its
+    /// `start_ms` is replaced so that its last history candle is the candle containing the
+    /// server's clock (wall clock plus [`clock_offset_ms`](Self::clock_offset_ms)), see
+    /// [`SimConfig::align_start`]. Prices do not depend on the start, only times do. With
+    /// [`advance_every`](Self::advance_every) shorter than the bar, revealed candles then run
+    /// ahead of the clock (accelerated trading). Data files are not moved.
+    ///
+    /// [`Sim::new`]: crate::Sim::new
+    pub start_now: bool,
+    /// At most this much quote (e.g. USDT) of resting-order fills per pair per candle, shared
+    /// by the pair's resting orders oldest first, on top of the candle's own volume (`None`: the
+    /// volume is the only limit). Each order fills at most `floor_step(left / price)` base per
+    /// candle, so a 20 USDT limit with a cap of 5 fills over four or five candles, on any
+    /// pair whatever its price. Orders that take at once (market orders, crossing limits,
+    /// triggered stop-markets) are not limited.
+    pub max_fill_quote: Option<Decimal>,
 }
 
 impl Default for SimConfig {
@@ -110,6 +139,51 @@ impl Default for SimConfig {
             clock_offset_ms: 0,
             weight_limit: 6000,
             faults: Faults::default(),
+            start_now: false,
+            max_fill_quote: None,
+        }
+    }
+}
+
+impl SimConfig {
+    /// This configuration with [`start_now`](Self::start_now) set: synthetic paths are placed
+    /// when the simulator is built so that the current candle is the one of the clock.
+    ///
+    /// ```
+    /// let cfg = aurum_sim::SimConfig::default().starting_now();
+    /// assert!(cfg.start_now);
+    /// ```
+    pub fn starting_now(mut self) -> SimConfig {
+        self.start_now = true;
+        self
+    }
+
+    /// Moves every synthetic path so that its last history candle (the current one: candle
+    /// `history − 1`, or the last candle when `history` is `None`, as [`Market::new`] counts)
+    /// opens at [`candle_open_time`]`(now_ms, timeframe)`; i.e. `start_ms = open(now) −
+    /// (history − 1) × bar`. Data files are left as they are. [`Sim::new`] calls it with the
+    /// server's clock when [`start_now`](Self::start_now) is set; call it directly to place
+    /// paths at a chosen instant.
+    ///
+    /// [`Market::new`]: crate::market::Market::new
+    /// [`Sim::new`]: crate::Sim::new
+    pub fn align_start(&mut self, now_ms: i64) {
+        for pair in &mut self.pairs {
+            if let PriceSource::Synth {
+                candles,
+                start_ms,
+                timeframe,
+                ..
+            } = &mut pair.prices
+            {
+                let total = (*candles).max(1);
+                let current = self.history.unwrap_or(total).clamp(1, total) - 1;
+                let bar = timeframe.millis();
+                let back = i64::try_from(current)
+                    .unwrap_or(i64::MAX)
+                    .saturating_mul(bar);
+                *start_ms = candle_open_time(now_ms, *timeframe).saturating_sub(back);
+            }
         }
     }
 }

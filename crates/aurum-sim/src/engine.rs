@@ -5,8 +5,12 @@
 //! - The last price is the close of the pair's current candle. Market orders, and limit orders
 //!   that cross it, fill at once, in full, at the last price (taker).
 //! - A resting limit fills at its own price (maker) when a later candle trades through it
-//!   (buy: low ≤ price; sell: high ≥ price), at most that candle's volume per candle, so a big
-//!   order can fill partially.
+//!   (buy: low ≤ price; sell: high ≥ price), at most that candle's volume per candle (rounded
+//!   down to the step, shared by the pair's resting orders oldest first), so a big order can
+//!   fill partially. An optional quote cap per candle
+//!   ([`SimConfig::max_fill_quote`](crate::SimConfig::max_fill_quote)) limits it further, so
+//!   that small orders fill partially too: each order then gets at most
+//!   `floor_step(cap_left / price)` of the candle.
 //! - Stop orders trigger when a candle reaches the stop price (stop-loss: against the side;
 //!   take-profit: in favour); a stop-market fills at the stop price, a stop-limit becomes a limit.
 //!   An order that would trigger at once is refused, as on Binance.
@@ -19,7 +23,7 @@ use crate::market::Market;
 use aurum_core::filters::OrderCheck;
 use aurum_core::{Decimal, Side};
 use rust_decimal::RoundingStrategy;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A Binance error answer: HTTP status, code and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -319,9 +323,12 @@ pub struct Engine {
     pub markets: BTreeMap<String, Market>,
     balances: BTreeMap<String, Bal>,
     orders: Vec<Order>,
+    /// Indices of the orders still open (`NEW`, `PARTIALLY_FILLED`), oldest first.
+    open: BTreeSet<usize>,
     by_client: HashMap<(String, String), usize>,
     trades: Vec<TradeRec>,
     fee: Decimal,
+    max_fill_quote: Option<Decimal>,
 }
 
 const COMMISSION_DP: u32 = 8;
@@ -345,10 +352,28 @@ impl Engine {
             markets: markets.into_iter().map(|m| (m.symbol.venue(), m)).collect(),
             balances: b,
             orders: Vec::new(),
+            open: BTreeSet::new(),
             by_client: HashMap::new(),
             trades: Vec::new(),
             fee,
+            max_fill_quote: None,
         }
+    }
+
+    /// Caps the quote amount of resting-order fills per pair per candle (`None`: no cap
+    /// beyond the candle's volume). See the [module documentation](self).
+    pub fn set_max_fill_quote(&mut self, cap: Option<Decimal>) {
+        self.max_fill_quote = cap;
+    }
+
+    /// The quote cap of resting-order fills per pair per candle.
+    pub fn max_fill_quote(&self) -> Option<Decimal> {
+        self.max_fill_quote
+    }
+
+    /// The orders still open (`NEW`, `PARTIALLY_FILLED`), oldest first.
+    pub fn open_orders(&self) -> impl Iterator<Item = &Order> + '_ {
+        self.open.iter().filter_map(|&i| self.orders.get(i))
     }
 
     /// The commission rate.
@@ -479,9 +504,8 @@ impl Engine {
         }
         if let Some(max) = m.filters.max_num_orders {
             let open = self
-                .orders
-                .iter()
-                .filter(|o| o.symbol == req.symbol && o.status.is_open())
+                .open_orders()
+                .filter(|o| o.symbol == req.symbol)
                 .count();
             if open >= usize::try_from(max).unwrap_or(usize::MAX) {
                 return Err(ApiErr::bad(-1013, "Filter failure: MAX_NUM_ORDERS"));
@@ -559,6 +583,7 @@ impl Engine {
         }
         self.orders.push(order);
         let idx = self.orders.len() - 1;
+        self.open.insert(idx);
         self.by_client.insert((req.symbol.clone(), client_id), idx);
 
         match req.kind {
@@ -643,6 +668,7 @@ impl Engine {
                 Status::PartiallyFilled
             };
             if o.status == Status::Filled {
+                self.open.remove(&idx);
                 self.release(idx);
             }
         }
@@ -669,6 +695,7 @@ impl Engine {
     }
 
     fn finish(&mut self, idx: usize, status: Status, now: i64) {
+        self.open.remove(&idx);
         self.release(idx);
         if let Some(o) = self.orders.get_mut(idx) {
             o.status = status;
@@ -732,14 +759,14 @@ impl Engine {
         let c = *m.current();
         let step = m.step();
         let open: Vec<usize> = self
-            .orders
+            .open
             .iter()
-            .enumerate()
-            .filter(|(_, o)| o.symbol == symbol && o.status.is_open())
-            .map(|(i, _)| i)
+            .copied()
+            .filter(|&i| self.orders.get(i).is_some_and(|o| o.symbol == symbol))
             .collect();
-        // Each candle's volume is shared by the orders it fills, oldest first.
+        // Each candle's volume (and quote cap) is shared by the orders it fills, oldest first.
         let mut volume_left = aurum_core::filters::round_qty_down(c.volume, step);
+        let mut quote_left = self.max_fill_quote;
         for idx in open {
             let Some(o) = self.orders.get(idx) else {
                 continue;
@@ -765,8 +792,21 @@ impl Engine {
             if !reached || volume_left.is_zero() {
                 continue;
             }
-            let qty = o_remaining(&self.orders, idx).min(volume_left);
+            let mut qty = o_remaining(&self.orders, idx).min(volume_left);
+            if let Some(left) = quote_left {
+                let affordable = left
+                    .checked_div(price)
+                    .map(|q| aurum_core::filters::round_qty_down(q, step))
+                    .unwrap_or(Decimal::ZERO);
+                qty = qty.min(affordable);
+            }
+            if qty <= Decimal::ZERO {
+                continue;
+            }
             volume_left -= qty;
+            if let Some(left) = quote_left.as_mut() {
+                *left -= qty * price;
+            }
             self.execute(idx, price, qty, true, now);
         }
     }

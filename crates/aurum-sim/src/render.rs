@@ -208,6 +208,98 @@ pub fn account(engine: &Engine, now: i64) -> Value {
     })
 }
 
+/// `GET /admin/state`: the whole account for test harnesses, in a stable order.
+///
+/// ```json
+/// {
+///   "serverTime": 1704067800000,
+///   "balances": [{"asset": "BTC", "free": "0.00999000", "locked": "0.00000000"}, ...],
+///   "orders": [{"symbol": "BTCUSDT", "orderId": 1, "clientOrderId": "au-1", "side": "BUY",
+///               "type": "LIMIT", "timeInForce": "GTC", "price": "29900.00000000",
+///               "stopPrice": "0.00000000", "origQty": "0.00100000",
+///               "executedQty": "0.00000000", "cummulativeQuoteQty": "0.00000000",
+///               "status": "NEW", "time": 1704067800000, "updateTime": 1704067800000}, ...],
+///   "trades": [{"symbol": "BTCUSDT", "id": 1, "orderId": 2, "side": "BUY",
+///               "price": "30000.00000000", "qty": "0.01000000", "quoteQty": "300.00000000",
+///               "commission": "0.00001000", "commissionAsset": "BTC",
+///               "time": 1704067800000, "isMaker": false}, ...],
+///   "pairs": [{"symbol": "BTCUSDT", "candleOpenTime": 1704067740000,
+///              "lastPrice": "30000.00000000", "candle": 9, "candles": 15}, ...]
+/// }
+/// ```
+///
+/// Balances by asset, orders by `orderId`, trades by `id`, pairs by symbol. Decimals are
+/// strings with 8 places; `timeInForce` is `"GTC"` for types without one, as Binance writes
+/// it; `candle` is the index of the current candle in the path and `candles` its length.
+pub fn admin_state(engine: &Engine, now: i64) -> Value {
+    let balances: Vec<Value> = engine
+        .balances()
+        .iter()
+        .map(|(asset, b)| json!({"asset": asset, "free": d8(b.free), "locked": d8(b.locked)}))
+        .collect();
+    let orders: Vec<Value> = engine
+        .orders()
+        .iter()
+        .map(|o| {
+            json!({
+                "symbol": o.symbol,
+                "orderId": o.id,
+                "clientOrderId": o.client_id,
+                "side": side(o.side),
+                "type": o.kind.name(),
+                "timeInForce": o.tif.map(|t| t.name()).unwrap_or("GTC"),
+                "price": d8(o.price),
+                "stopPrice": d8(o.stop_price),
+                "origQty": d8(o.orig_qty),
+                "executedQty": d8(o.executed_qty),
+                "cummulativeQuoteQty": d8(o.cum_quote),
+                "status": o.status.name(),
+                "time": o.time,
+                "updateTime": o.update_time,
+            })
+        })
+        .collect();
+    let trades: Vec<Value> = engine
+        .trades()
+        .iter()
+        .map(|t| {
+            json!({
+                "symbol": t.symbol,
+                "id": t.id,
+                "orderId": t.order_id,
+                "side": if t.is_buyer { "BUY" } else { "SELL" },
+                "price": d8(t.price),
+                "qty": d8(t.qty),
+                "quoteQty": d8(t.quote_qty),
+                "commission": d8(t.commission),
+                "commissionAsset": t.commission_asset,
+                "time": t.time,
+                "isMaker": t.is_maker,
+            })
+        })
+        .collect();
+    let pairs: Vec<Value> = engine
+        .markets
+        .values()
+        .map(|m| {
+            json!({
+                "symbol": m.symbol.venue(),
+                "candleOpenTime": m.current().open_time_ms,
+                "lastPrice": d8(m.last_price()),
+                "candle": m.cursor,
+                "candles": m.candles.len(),
+            })
+        })
+        .collect();
+    json!({
+        "serverTime": now,
+        "balances": balances,
+        "orders": orders,
+        "trades": trades,
+        "pairs": pairs,
+    })
+}
+
 /// `GET /api/v3/exchangeInfo` for the given markets.
 pub fn exchange_info<'a>(
     markets: impl Iterator<Item = &'a Market>,

@@ -4,12 +4,22 @@ use crate::config::SimConfig;
 use crate::engine::Engine;
 use crate::faults::Faults;
 use crate::market::{Market, MarketError};
+use aurum_core::Decimal;
 use parking_lot::Mutex;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The wall clock plus `offset_ms`, ms since the epoch.
+fn server_clock(offset_ms: i64) -> i64 {
+    let wall = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    wall.saturating_add(offset_ms)
+}
 
 /// What the simulator counted since it started (`GET /admin/stats`).
 #[derive(Debug, Default)]
@@ -109,17 +119,30 @@ pub struct Sim {
 }
 
 impl Sim {
-    /// Builds the markets (loading or generating their prices) and the account.
-    pub fn new(config: SimConfig) -> Result<Sim, MarketError> {
+    /// Builds the markets (loading or generating their prices) and the account. With
+    /// [`SimConfig::start_now`], synthetic paths are first placed at the server's clock
+    /// ([`SimConfig::align_start`]); [`Sim::config`] keeps the resolved start times.
+    pub fn new(mut config: SimConfig) -> Result<Sim, MarketError> {
         if config.pairs.is_empty() {
             return Err(MarketError::Other("no pairs to list".into()));
+        }
+        if let Some(cap) = config.max_fill_quote
+            && cap <= Decimal::ZERO
+        {
+            return Err(MarketError::Other(format!(
+                "max_fill_quote {cap}: expected a positive amount"
+            )));
+        }
+        if config.start_now {
+            config.align_start(server_clock(config.clock_offset_ms));
         }
         let markets = config
             .pairs
             .iter()
             .map(|p| Market::new(p, config.filters, config.history))
             .collect::<Result<Vec<_>, _>>()?;
-        let engine = Engine::new(markets, &config.balances, config.fee);
+        let mut engine = Engine::new(markets, &config.balances, config.fee);
+        engine.set_max_fill_quote(config.max_fill_quote);
         let faults = FaultState {
             faults: config.faults.clone(),
             rng: ChaCha8Rng::seed_from_u64(0x5eed),
@@ -138,11 +161,7 @@ impl Sim {
 
     /// The server's clock, ms (wall clock plus the configured offset).
     pub fn now_ms(&self) -> i64 {
-        let wall = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-            .unwrap_or(0);
-        wall.saturating_add(self.config.clock_offset_ms)
+        server_clock(self.config.clock_offset_ms)
     }
 
     /// Replaces the faults (and clears a running rate-limit window and ban).

@@ -11,7 +11,9 @@ use std::fmt;
 /// One inconsistency found in the stored state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// Which rule is broken: `ledger_vs_balance`, `orphan_fill`, `position_vs_fills`,
+    /// Which rule is broken: `ledger_vs_balance`, `orphan_fill`, `position_vs_fills` (a
+    /// position's fills must net to its quantity plus the dust written off when it closed; a
+    /// closed position holds 0, an open one holds something and has no dust),
     /// `order_vs_fills`, `two_exchange_orders`, `negative_balance`.
     pub rule: &'static str,
     /// The rows and numbers involved.
@@ -88,6 +90,16 @@ struct FillFacts {
     position_seq: i64,
 }
 
+#[derive(Debug)]
+struct PositionFacts {
+    bot_id: String,
+    symbol: String,
+    seq: i64,
+    quantity: Decimal,
+    dust: Decimal,
+    closed: bool,
+}
+
 /// Collects rows and produces a [`CheckReport`].
 #[derive(Debug, Default)]
 pub struct CheckBuilder {
@@ -96,7 +108,7 @@ pub struct CheckBuilder {
     ledger_sums: BTreeMap<(String, String), Decimal>,
     balances: BTreeMap<(String, String), Decimal>,
     position_fills: HashMap<(String, String, i64), Decimal>,
-    positions: Vec<(String, String, i64, Decimal, bool)>,
+    positions: Vec<PositionFacts>,
     exchange_ids: HashMap<String, BTreeSet<String>>,
     fills: Vec<FillFacts>,
 }
@@ -189,17 +201,26 @@ impl CheckBuilder {
         self.balances.insert((bot_id, asset), amount);
     }
 
-    /// Adds a position row.
+    /// Adds a position row: its quantity, the dust written off when it was closed
+    /// (`dust_qty`), and whether it is closed.
     pub fn position(
         &mut self,
         bot_id: String,
         symbol: String,
         seq: i64,
         quantity: Decimal,
+        dust: Decimal,
         closed: bool,
     ) {
         self.report.positions += 1;
-        self.positions.push((bot_id, symbol, seq, quantity, closed));
+        self.positions.push(PositionFacts {
+            bot_id,
+            symbol,
+            seq,
+            quantity,
+            dust,
+            closed,
+        });
     }
 
     /// Runs every rule.
@@ -278,15 +299,32 @@ impl CheckBuilder {
                 });
             }
         }
-        for (bot, symbol, seq, qty, closed) in &self.positions {
+        // What a position's fills net to is what it holds plus what was written off as dust
+        // when it was closed (the dust stays in the balance, outside any position).
+        for PositionFacts {
+            bot_id: bot,
+            symbol,
+            seq,
+            quantity: qty,
+            dust,
+            closed,
+        } in &self.positions
+        {
             let from_fills = self
                 .position_fills
                 .remove(&(bot.clone(), symbol.clone(), *seq))
                 .unwrap_or_default();
-            if from_fills != *qty {
+            if from_fills != *qty + *dust {
+                let held = if dust.is_zero() {
+                    format!("quantity {qty}")
+                } else {
+                    format!("quantity {qty} + dust {dust} = {}", *qty + *dust)
+                };
                 findings.push(Finding {
                     rule: "position_vs_fills",
-                    detail: format!("bot {bot} {symbol} position #{seq}: quantity {qty} but its fills sum to {from_fills}"),
+                    detail: format!(
+                        "bot {bot} {symbol} position #{seq}: {held} but its fills sum to {from_fills}"
+                    ),
                 });
             }
             if *closed != qty.is_zero() {
@@ -296,6 +334,20 @@ impl CheckBuilder {
                         "bot {bot} {symbol} position #{seq}: quantity {qty} but it is marked {}",
                         if *closed { "closed" } else { "open" }
                     ),
+                });
+            }
+            if !*closed && !dust.is_zero() {
+                findings.push(Finding {
+                    rule: "position_vs_fills",
+                    detail: format!(
+                        "bot {bot} {symbol} position #{seq}: open but dust {dust} was written off (only closing writes dust off)"
+                    ),
+                });
+            }
+            if dust.is_sign_negative() && !dust.is_zero() {
+                findings.push(Finding {
+                    rule: "position_vs_fills",
+                    detail: format!("bot {bot} {symbol} position #{seq}: negative dust {dust}"),
                 });
             }
         }
@@ -381,7 +433,14 @@ mod tests {
             "BTC".into(),
             1,
         );
-        c.position("b".into(), "BTC/USDT".into(), 1, dec!(0.999), false);
+        c.position(
+            "b".into(),
+            "BTC/USDT".into(),
+            1,
+            dec!(0.999),
+            dec!(0),
+            false,
+        );
         c.ledger("b".into(), "USDT".into(), dec!(100));
         c.ledger("b".into(), "USDT".into(), dec!(-50));
         c.ledger("b".into(), "BTC".into(), dec!(1));
@@ -440,6 +499,88 @@ mod tests {
         assert_eq!(
             r.findings[3].detail,
             "client order id o1 maps to 2 exchange orders: 10, 9"
+        );
+    }
+
+    /// One filled buy of 1 BTC with a 0.001 BTC fee (its fills net 0.999), with the position
+    /// row given.
+    fn one_position(quantity: Decimal, dust: Decimal, closed: bool) -> CheckReport {
+        let mut c = CheckBuilder::new();
+        c.order(
+            "o1".into(),
+            "b".into(),
+            "BTC/USDT".into(),
+            Side::Buy,
+            Some(dec!(1)),
+            dec!(1),
+            OrderStatus::Filled,
+            None,
+        );
+        c.fill(
+            "b".into(),
+            "BTC/USDT".into(),
+            "t1".into(),
+            "o1".into(),
+            Side::Buy,
+            dec!(1),
+            dec!(0.001),
+            "BTC".into(),
+            1,
+        );
+        c.position("b".into(), "BTC/USDT".into(), 1, quantity, dust, closed);
+        c.finish()
+    }
+
+    fn details(r: &CheckReport) -> Vec<(&'static str, String)> {
+        r.findings
+            .iter()
+            .map(|f| (f.rule, f.detail.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn dust_counts_with_the_quantity_of_a_closed_position() {
+        let r = one_position(dec!(0), dec!(0.999), true);
+        assert!(r.is_clean(), "{r}");
+        let r = one_position(dec!(0), dec!(0.998), true);
+        assert_eq!(
+            details(&r),
+            vec![(
+                "position_vs_fills",
+                "bot b BTC/USDT position #1: quantity 0 + dust 0.998 = 0.998 but its fills sum to 0.999".into()
+            )]
+        );
+        // A closed position holds nothing, whatever its dust.
+        let r = one_position(dec!(0.999), dec!(0), true);
+        assert_eq!(
+            details(&r),
+            vec![(
+                "position_vs_fills",
+                "bot b BTC/USDT position #1: quantity 0.999 but it is marked closed".into()
+            )]
+        );
+        // Only closing writes dust off: an open position with dust is wrong even if it adds up.
+        let r = one_position(dec!(0.5), dec!(0.499), false);
+        assert_eq!(
+            details(&r),
+            vec![(
+                "position_vs_fills",
+                "bot b BTC/USDT position #1: open but dust 0.499 was written off (only closing writes dust off)".into()
+            )]
+        );
+        let r = one_position(dec!(0), dec!(-0.001), true);
+        assert_eq!(
+            details(&r),
+            vec![
+                (
+                    "position_vs_fills",
+                    "bot b BTC/USDT position #1: quantity 0 + dust -0.001 = -0.001 but its fills sum to 0.999".into()
+                ),
+                (
+                    "position_vs_fills",
+                    "bot b BTC/USDT position #1: negative dust -0.001".into()
+                )
+            ]
         );
     }
 }

@@ -113,6 +113,16 @@ pub enum StoreError {
     /// The writer stopped (the store was closed or its thread died).
     #[error("the database writer has stopped: {0}")]
     WriterGone(String),
+    /// The bot's lock ([`crate::Store::lock_bot`]) is held by another process (or another
+    /// handle of this one): the bot is already running. Nothing was changed.
+    #[error("bot {bot_id} is already running: {holder} holds its lock")]
+    BotLocked {
+        /// The bot.
+        bot_id: String,
+        /// Who and where: the pid and lock file (SQLite), or the session and server
+        /// (PostgreSQL).
+        holder: String,
+    },
     /// A blocking task failed.
     #[error("internal task failed: {0}")]
     Task(String),

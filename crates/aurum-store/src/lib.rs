@@ -13,6 +13,10 @@
 //! Every write is acknowledged only after the transaction holding it committed. The rules of a
 //! write (spot accounting, the order state machine, idempotent retries) live in one planner
 //! shared by both backends, so they cannot drift apart.
+//!
+//! A bot runs in one process at a time: [`Store::lock_bot`] hands out a [`BotLock`] (a lock
+//! file beside a SQLite database, a session advisory lock in PostgreSQL) that a second process
+//! cannot take while the first holds it.
 
 #![warn(missing_docs)]
 
@@ -21,6 +25,7 @@ mod check;
 pub mod config;
 pub mod error;
 pub mod loadtest;
+pub mod lock;
 pub mod migrate;
 pub mod model;
 pub mod ops;
@@ -33,6 +38,7 @@ mod writer;
 pub use check::{CheckReport, Finding};
 pub use config::{DbUrl, StoreConfig};
 pub use error::{Result, StoreError};
+pub use lock::BotLock;
 pub use model::*;
 pub use ops::{FillOutcome, WriteOp, WriteOutcome};
 pub use pg::PgStore;
@@ -211,6 +217,15 @@ impl Store {
         both!(self, s => s.fills_of_order(id).await)
     }
 
+    /// The bot's newest fill in a pair: the highest `ts_ms`; among fills of that same
+    /// millisecond the highest trade id, compared as numbers when both are integers (the
+    /// venue's trade ids) and as text otherwise. `None` when the bot never traded the pair.
+    /// Meant for a bot's start (it walks the bot's fills from the newest through the
+    /// `(bot_id, ts_ms)` index until it meets the pair), not for the hot path.
+    pub async fn last_fill(&self, bot_id: &str, symbol: &Symbol) -> Result<Option<FillRecord>> {
+        both!(self, s => s.last_fill(bot_id, symbol).await)
+    }
+
     /// A bot's positions.
     pub async fn positions(&self, bot_id: &str, open_only: bool) -> Result<Vec<PositionRecord>> {
         both!(self, s => s.positions(bot_id, open_only).await)
@@ -270,6 +285,18 @@ impl Store {
     /// The applied schema version.
     pub async fn schema_version(&self) -> Result<i64> {
         both!(self, s => s.schema_version().await)
+    }
+
+    /// Takes the bot's lock, so no other process can run the same bot against this store until
+    /// the returned [`BotLock`] is dropped. SQLite: an exclusive lock on the file
+    /// `<database file>.<bot id>.lock` beside the database; PostgreSQL: a session advisory lock
+    /// on a dedicated connection (see [`lock`]). Fails with [`StoreError::BotLocked`] at once
+    /// when it is held elsewhere; it does not wait.
+    pub async fn lock_bot(&self, bot_id: &str) -> Result<BotLock> {
+        match self {
+            Store::Sqlite(s) => s.lock_bot(bot_id),
+            Store::Postgres(s) => s.lock_bot(bot_id).await,
+        }
     }
 
     /// Verifies the stored state (`aurum db check`).

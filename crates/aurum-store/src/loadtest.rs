@@ -181,6 +181,7 @@ async fn setup(store: &Store, bot: &str, writers: usize) -> Result<Vec<WriterPla
                         trailing_delta_bps: None,
                         created_at_ms: ts,
                     },
+                    meta: None,
                 })
                 .await?;
             store

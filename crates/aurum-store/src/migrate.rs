@@ -65,6 +65,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0003_fills_by_order.sqlite.sql"),
         postgres: include_str!("../migrations/0003_fills_by_order.postgres.sql"),
     },
+    Migration {
+        version: 4,
+        name: "dust_and_order_meta",
+        sqlite: include_str!("../migrations/0004_dust_and_order_meta.sqlite.sql"),
+        postgres: include_str!("../migrations/0004_dust_and_order_meta.postgres.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

@@ -40,6 +40,10 @@ pub struct OrderRecord {
     pub filled_quote: Money,
     /// Last change.
     pub updated_at_ms: i64,
+    /// What the engine stored with the intent (see [`WriteOp::OrderIntent`](crate::WriteOp::OrderIntent)),
+    /// exactly as given; `None` when it gave nothing.
+    #[serde(default)]
+    pub meta: Option<serde_json::Value>,
 }
 
 /// One entry of an order's append-only history.

@@ -1,7 +1,9 @@
 //! Write requests and their outcomes. A request is data, not code, so the SQLite writer thread
 //! and the PostgreSQL batching writer can run the same requests with the same rules.
 
-use crate::model::{BacktestRunRecord, BotSpec, DailyPerformance, OptimizeRunRecord};
+use crate::model::{
+    BacktestRunRecord, BotSpec, DailyPerformance, OptimizeRunRecord, PositionRecord,
+};
 use aurum_core::{
     Candle, ClientOrderId, Fill, LedgerEntry, Money, OrderIntent, OrderStatus, Position, Symbol,
     Timeframe,
@@ -13,12 +15,18 @@ pub enum WriteOp {
     /// Registers a bot (or updates its mode, strategy and config).
     UpsertBot(BotSpec),
     /// Stores an order intent as `new`, before anything is sent to a venue. Storing the same
-    /// intent again is a no-op; another intent under the same client order id is refused.
+    /// intent again is a no-op (the retry's `meta` is ignored; the first one stays); another
+    /// intent under the same client order id is refused.
     OrderIntent {
         /// The bot placing it.
         bot_id: String,
         /// The intent.
         intent: OrderIntent,
+        /// Why the order exists, as the engine describes it (purpose, exit reason, protective
+        /// distances...): an opaque JSON document, usually an object, stored as given and read
+        /// back in [`OrderRecord::meta`](crate::OrderRecord::meta). The store never interprets
+        /// it.
+        meta: Option<serde_json::Value>,
     },
     /// Appends an order event and moves the order to `status` (checked by the state machine).
     OrderEvent {
@@ -42,6 +50,20 @@ pub enum WriteOp {
         bot_id: String,
         /// The fill.
         fill: Fill,
+    },
+    /// Closes the bot's open position in `symbol` by writing its remaining quantity off as dust
+    /// ([`Position::written_off`]): quantity 0, the quantity moved to `dust`, the remaining cost
+    /// basis booked as realised loss, closed at `ts_ms`. Balances and the ledger do not move
+    /// (the dust stays in the base balance). Answers [`WriteOutcome::DustClosed`]; when the pair
+    /// has no open position (never opened, or already closed — a retry after a crash)
+    /// [`WriteOutcome::AlreadyRecorded`] and nothing changes.
+    CloseDust {
+        /// The bot.
+        bot_id: String,
+        /// The pair whose open position is written off.
+        symbol: Symbol,
+        /// When (becomes the position's `closed_at_ms`; not before it opened).
+        ts_ms: i64,
     },
     /// A deposit, withdrawal or adjustment of one asset.
     Cash {
@@ -93,6 +115,7 @@ impl WriteOp {
             WriteOp::OrderIntent { .. } => "order intent",
             WriteOp::OrderEvent { .. } => "order event",
             WriteOp::Fill { .. } => "fill",
+            WriteOp::CloseDust { .. } => "dust write-off",
             WriteOp::Cash { .. } => "cash movement",
             WriteOp::EngineState { .. } => "engine state",
             WriteOp::Candles { .. } => "candles",
@@ -125,4 +148,7 @@ pub enum WriteOutcome {
     AlreadyRecorded,
     /// A fill was stored.
     Fill(Box<FillOutcome>),
+    /// A position was closed as dust ([`WriteOp::CloseDust`]): the stored row after the
+    /// write-off (bot, holding period `seq`, and the closed position with its `dust`).
+    DustClosed(Box<PositionRecord>),
 }

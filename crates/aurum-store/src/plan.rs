@@ -293,10 +293,15 @@ pub(crate) fn plan(op: &WriteOp, src: &mut dyn StateSource, ov: &mut Overlay) ->
             }
             done(vec![Change::UpsertBot(spec.clone())])
         }
-        WriteOp::OrderIntent { bot_id, intent } => {
+        WriteOp::OrderIntent {
+            bot_id,
+            intent,
+            meta,
+        } => {
             intent.validate().map_err(|e| rejected(e.to_string()))?;
             require_bot(ov, src, bot_id)?;
             if let Some(existing) = ov.order(src, &intent.client_order_id)? {
+                // The intent decides whether it is a retry; the retry's meta is ignored.
                 if &existing.bot_id == bot_id && &existing.intent == intent {
                     return Ok(Planned {
                         outcome: WriteOutcome::AlreadyRecorded,
@@ -320,6 +325,7 @@ pub(crate) fn plan(op: &WriteOp, src: &mut dyn StateSource, ov: &mut Overlay) ->
                 filled_qty: Decimal::ZERO,
                 filled_quote: Decimal::ZERO,
                 updated_at_ms: intent.created_at_ms,
+                meta: meta.clone(),
             };
             let event = NewEventRow {
                 client_order_id: intent.client_order_id.clone(),
@@ -381,6 +387,11 @@ pub(crate) fn plan(op: &WriteOp, src: &mut dyn StateSource, ov: &mut Overlay) ->
             done(vec![Change::UpdateOrder(order), Change::InsertEvent(event)])
         }
         WriteOp::Fill { bot_id, fill } => plan_fill(bot_id, fill, src, ov),
+        WriteOp::CloseDust {
+            bot_id,
+            symbol,
+            ts_ms,
+        } => plan_close_dust(bot_id, symbol, *ts_ms, src, ov),
         WriteOp::Cash {
             bot_id,
             entry,
@@ -675,6 +686,48 @@ fn plan_fill(
     Ok(Planned { outcome, changes })
 }
 
+/// Writes the open position of a pair off as dust. No open position is an idempotent retry
+/// (the write-off already happened, or there was nothing to write off).
+fn plan_close_dust(
+    bot_id: &str,
+    symbol: &Symbol,
+    ts_ms: i64,
+    src: &mut dyn StateSource,
+    ov: &mut Overlay,
+) -> Result<Planned> {
+    let slot = ov.position_slot(src, bot_id, symbol)?;
+    let Some((seq, open)) = slot.open else {
+        return Ok(Planned {
+            outcome: WriteOutcome::AlreadyRecorded,
+            changes: vec![],
+        });
+    };
+    if ts_ms < open.opened_at_ms {
+        return Err(rejected(format!(
+            "dust write-off of {symbol} position #{seq} at {ts_ms}: the position opened later, at {}",
+            open.opened_at_ms
+        )));
+    }
+    let closed = open.written_off(ts_ms).ok_or_else(|| {
+        rejected(format!(
+            "dust write-off of {symbol} position #{seq}: it is open but holds {}",
+            open.quantity
+        ))
+    })?;
+    let record = PositionRecord {
+        bot_id: bot_id.to_string(),
+        seq,
+        position: closed,
+    };
+    Ok(Planned {
+        outcome: WriteOutcome::DustClosed(Box::new(record.clone())),
+        changes: vec![Change::UpsertPosition {
+            record,
+            is_new: false,
+        }],
+    })
+}
+
 /// The rows a batch of requests will ask the planner for, so a backend can load them all at
 /// once. Must list everything [`plan`] reads: a backend that seeds only these and answers any
 /// other question with an error would surface a missing key at once in tests.
@@ -697,7 +750,7 @@ impl NeededRows {
                 | WriteOp::Candles { .. }
                 | WriteOp::BacktestRun(_)
                 | WriteOp::OptimizeRun(_) => {}
-                WriteOp::OrderIntent { bot_id, intent } => {
+                WriteOp::OrderIntent { bot_id, intent, .. } => {
                     n.bots.insert(bot_id.clone());
                     n.orders.insert(intent.client_order_id.clone());
                 }
@@ -714,6 +767,9 @@ impl NeededRows {
                     for asset in [&fill.symbol.base, &fill.symbol.quote, &fill.fee_asset] {
                         n.balances.insert((bot_id.clone(), asset.clone()));
                     }
+                }
+                WriteOp::CloseDust { bot_id, symbol, .. } => {
+                    n.slots.insert((bot_id.clone(), symbol.clone()));
                 }
                 WriteOp::Cash { bot_id, entry, .. } => {
                     n.bots.insert(bot_id.clone());

@@ -95,7 +95,7 @@ pub(crate) fn json_text(text: &str, idx: usize, table: &'static str) -> Result<s
 /// Columns of `orders`, in the order [`order`] reads them.
 pub(crate) const ORDER_COLS: &str = "client_order_id, bot_id, exchange_order_id, symbol, side, order_type, \
     time_in_force, quantity, quote_quantity, price, stop_price, trailing_delta_bps, status, filled_qty, \
-    filled_quote, created_at_ms, updated_at_ms";
+    filled_quote, created_at_ms, updated_at_ms, meta";
 
 /// An `orders` row.
 pub(crate) fn order(r: &dyn Cells) -> Result<OrderRecord> {
@@ -123,6 +123,7 @@ pub(crate) fn order(r: &dyn Cells) -> Result<OrderRecord> {
         filled_qty: r.dec(13, T)?,
         filled_quote: r.dec(14, T)?,
         updated_at_ms: r.int(16, T)?,
+        meta: r.opt_json(17, T)?,
     })
 }
 
@@ -150,9 +151,47 @@ pub(crate) fn fill(r: &dyn Cells) -> Result<FillRecord> {
     })
 }
 
+/// How two venue trade ids of one pair order: numerically when both are integers (Binance's
+/// are), as text otherwise; equal numbers in different spellings (`7`, `007`) by their text.
+pub(crate) fn trade_id_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<i128>(), b.parse::<i128>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y).then_with(|| a.cmp(b)),
+        _ => a.cmp(b),
+    }
+}
+
+/// The newest of the fills both backends' `last_fill` load (every fill of the pair at its
+/// newest `ts_ms`): the highest trade id by [`trade_id_order`], then the highest client order
+/// id (the two sides of a self-trade share a trade id). The candidates are put in byte order
+/// first, so the answer does not depend on the order or collation the database returned them
+/// in.
+pub(crate) fn newest_fill(mut candidates: Vec<FillRecord>) -> Option<FillRecord> {
+    candidates.sort_by(|a, b| {
+        (
+            a.fill.trade_id.as_bytes(),
+            a.fill.client_order_id.as_str().as_bytes(),
+        )
+            .cmp(&(
+                b.fill.trade_id.as_bytes(),
+                b.fill.client_order_id.as_str().as_bytes(),
+            ))
+    });
+    candidates.into_iter().reduce(|best, f| {
+        let newer = f.fill.ts_ms.cmp(&best.fill.ts_ms).then_with(|| {
+            trade_id_order(&f.fill.trade_id, &best.fill.trade_id).then_with(|| {
+                f.fill
+                    .client_order_id
+                    .as_str()
+                    .cmp(best.fill.client_order_id.as_str())
+            })
+        });
+        if newer.is_gt() { f } else { best }
+    })
+}
+
 /// Columns of `positions`, in the order [`position`] reads them.
 pub(crate) const POSITION_COLS: &str = "bot_id, symbol, seq, quantity, cost_basis, bought_qty, bought_quote, \
-    realised_pnl, fees_quote, fill_count, opened_at_ms, closed_at_ms";
+    realised_pnl, fees_quote, fill_count, opened_at_ms, closed_at_ms, dust_qty";
 
 /// A `positions` row.
 pub(crate) fn position(r: &dyn Cells) -> Result<PositionRecord> {
@@ -171,7 +210,7 @@ pub(crate) fn position(r: &dyn Cells) -> Result<PositionRecord> {
             fill_count: narrow(r.int(9, T)?, T, "fill_count")?,
             opened_at_ms: r.int(10, T)?,
             closed_at_ms: r.opt_int(11, T)?,
-            dust: Decimal::ZERO,
+            dust: r.dec(12, T)?,
         },
     })
 }
@@ -366,7 +405,7 @@ pub(crate) const CHECK_QUERIES: [(&str, CheckFeed); 6] = [
         Ok(())
     }),
     (
-        "SELECT bot_id, symbol, seq, quantity, closed_at_ms FROM positions",
+        "SELECT bot_id, symbol, seq, quantity, dust_qty, closed_at_ms FROM positions",
         |r, b| {
             const T: &str = "positions";
             b.position(
@@ -374,9 +413,75 @@ pub(crate) const CHECK_QUERIES: [(&str, CheckFeed); 6] = [
                 r.text(1, T)?,
                 r.int(2, T)?,
                 r.dec(3, T)?,
-                r.opt_int(4, T)?.is_some(),
+                r.dec(4, T)?,
+                r.opt_int(5, T)?.is_some(),
             );
             Ok(())
         },
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aurum_core::{Asset, Side, Symbol};
+    use std::cmp::Ordering;
+
+    fn rec(trade: &str, order: &str, ts_ms: i64) -> FillRecord {
+        FillRecord {
+            bot_id: "b".into(),
+            fill: Fill {
+                client_order_id: ClientOrderId::new(order).unwrap(),
+                trade_id: trade.into(),
+                symbol: Symbol::new("BTC", "USDT").unwrap(),
+                side: Side::Buy,
+                price: Decimal::ONE,
+                quantity: Decimal::ONE,
+                fee: Decimal::ZERO,
+                fee_asset: Asset::usdt(),
+                ts_ms,
+            },
+            realised_pnl: Decimal::ZERO,
+            position_seq: 1,
+        }
+    }
+
+    #[test]
+    fn trade_ids_compare_as_numbers_when_both_are() {
+        assert_eq!(trade_id_order("10", "9"), Ordering::Greater);
+        assert_eq!(trade_id_order("9", "10"), Ordering::Less);
+        assert_eq!(trade_id_order("a9", "a10"), Ordering::Greater);
+        assert_eq!(trade_id_order("10", "a"), Ordering::Less);
+        assert_eq!(trade_id_order("007", "7"), Ordering::Less);
+        // Beyond i128: text.
+        let huge = "9".repeat(40);
+        assert_eq!(trade_id_order(&huge, "10"), Ordering::Greater);
+    }
+
+    #[test]
+    fn the_newest_fill_is_the_latest_then_the_highest_trade_then_order() {
+        let pick = |v: Vec<FillRecord>| {
+            let f = newest_fill(v).unwrap();
+            (f.fill.trade_id, f.fill.client_order_id.to_string())
+        };
+        assert_eq!(
+            pick(vec![
+                rec("9", "o", 5),
+                rec("100", "o", 4),
+                rec("10", "o", 5)
+            ]),
+            ("10".into(), "o".into())
+        );
+        // Both sides of a self-trade share the trade id: the higher order id wins, whatever the
+        // order the rows came in.
+        assert_eq!(
+            pick(vec![rec("7", "sell-1", 5), rec("7", "buy-1", 5)]),
+            ("7".into(), "sell-1".into())
+        );
+        assert_eq!(
+            pick(vec![rec("7", "buy-1", 5), rec("7", "sell-1", 5)]),
+            ("7".into(), "sell-1".into())
+        );
+        assert_eq!(newest_fill(vec![]), None);
+    }
+}

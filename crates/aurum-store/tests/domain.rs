@@ -603,3 +603,591 @@ async fn a_request_the_database_refuses_fails_alone_in_its_batch() {
         assert!(store.writer_status().replays_total >= 1, "{b}");
     }
 }
+
+/// A fill of any pair, time and fee asset.
+#[allow(clippy::too_many_arguments)]
+fn fill_of(
+    bot: &str,
+    order: &str,
+    trade: &str,
+    symbol: &aurum_core::Symbol,
+    side: Side,
+    qty: &str,
+    price: &str,
+    fee: &str,
+    fee_asset: &str,
+    ts_ms: i64,
+) -> WriteOp {
+    WriteOp::Fill {
+        bot_id: bot.into(),
+        fill: aurum_core::Fill {
+            client_order_id: coid(order),
+            trade_id: trade.into(),
+            symbol: symbol.clone(),
+            side,
+            price: dec(price),
+            quantity: dec(qty),
+            fee: dec(fee),
+            fee_asset: Asset::new(fee_asset).unwrap(),
+            ts_ms,
+        },
+    }
+}
+
+/// An intent on any pair, with optional meta.
+fn place_on(
+    bot: &str,
+    id: &str,
+    symbol: &aurum_core::Symbol,
+    side: Side,
+    qty: &str,
+    meta: Option<serde_json::Value>,
+) -> WriteOp {
+    let mut intent = intent(id, side, qty);
+    intent.symbol = symbol.clone();
+    WriteOp::OrderIntent {
+        bot_id: bot.into(),
+        intent,
+        meta,
+    }
+}
+
+fn close_dust(bot: &str, symbol: &aurum_core::Symbol, ts_ms: i64) -> WriteOp {
+    WriteOp::CloseDust {
+        bot_id: bot.into(),
+        symbol: symbol.clone(),
+        ts_ms,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_meta_is_stored_with_the_intent_and_a_retry_keeps_the_first() {
+    let (stores, _dir) = stores("meta").await;
+    for store in &stores {
+        let b = store.backend();
+        ok(store, bot("b")).await;
+        ok(store, deposit("b", "1000")).await;
+        let meta = serde_json::json!({
+            "purpose": "entry",
+            "stop_loss_distance": "0.08",
+            "take_profit_distance": "0.12",
+            "signal": {"confidence": 0.8, "phase": 1}
+        });
+        assert_eq!(
+            ok(
+                store,
+                place_on("b", "o1", &btc(), Side::Buy, "0.01", Some(meta.clone()))
+            )
+            .await,
+            WriteOutcome::Done
+        );
+        assert_eq!(
+            store.order(&coid("o1")).await.unwrap().unwrap().meta,
+            Some(meta.clone()),
+            "{b}"
+        );
+        // The same intent again is a retry: its meta is ignored, the first one stays.
+        let other = serde_json::json!({"purpose": "exit", "exit_reason": "stop_loss"});
+        assert_eq!(
+            ok(
+                store,
+                place_on("b", "o1", &btc(), Side::Buy, "0.01", Some(other.clone()))
+            )
+            .await,
+            WriteOutcome::AlreadyRecorded,
+            "{b}"
+        );
+        assert_eq!(
+            ok(store, place_on("b", "o1", &btc(), Side::Buy, "0.01", None)).await,
+            WriteOutcome::AlreadyRecorded,
+            "{b}"
+        );
+        assert_eq!(
+            store.order(&coid("o1")).await.unwrap().unwrap().meta,
+            Some(meta.clone()),
+            "{b}"
+        );
+        // Another intent under the same id is still refused, whatever its meta.
+        let e = refused(
+            store,
+            place_on("b", "o1", &btc(), Side::Sell, "0.01", Some(other)),
+        )
+        .await;
+        assert!(e.contains("client order id o1 is already used"), "{b}: {e}");
+        ok(store, place_on("b", "o2", &btc(), Side::Buy, "0.01", None)).await;
+        // Fills update the order row; its meta stays.
+        ok(store, ack("b", "o1", "x1")).await;
+        ok(
+            store,
+            fill("b", "o1", "t1", Side::Buy, "0.01", "30000", "0.3"),
+        )
+        .await;
+        let listed: Vec<(String, Option<serde_json::Value>, OrderStatus)> = store
+            .orders("b", false, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| (o.intent.client_order_id.to_string(), o.meta, o.status))
+            .collect();
+        assert_eq!(
+            listed,
+            vec![
+                ("o2".to_string(), None, OrderStatus::New),
+                ("o1".to_string(), Some(meta.clone()), OrderStatus::Filled)
+            ],
+            "{b}"
+        );
+        // Through the batch writers: concurrent intents, every other one with meta.
+        let mut tasks = Vec::new();
+        for i in 0..30 {
+            let s = store.clone();
+            let m = (i % 2 == 0).then(|| serde_json::json!({"n": i, "purpose": "entry"}));
+            let op = place_on("b", &format!("m{i}"), &btc(), Side::Buy, "0.001", m);
+            tasks.push(tokio::spawn(async move { s.write(op).await }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap().unwrap(), WriteOutcome::Done, "{b}");
+        }
+        for i in 0..30 {
+            let got = store
+                .order(&coid(&format!("m{i}")))
+                .await
+                .unwrap()
+                .unwrap()
+                .meta;
+            let want = (i % 2 == 0).then(|| serde_json::json!({"n": i, "purpose": "entry"}));
+            assert_eq!(got, want, "{b}: order m{i}");
+        }
+        assert!(store.check().await.unwrap().is_clean(), "{b}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dust_remainder_is_written_off_and_the_check_stays_clean() {
+    let (stores, _dir) = stores("dust").await;
+    let btc_asset = Asset::new("BTC").unwrap();
+    for store in &stores {
+        let b = store.backend();
+        ok(store, bot("b")).await;
+        ok(store, deposit("b", "1000")).await;
+        // Buy 0.01 BTC at 30000 with a 0.00001 BTC fee: 0.00999 held for 300 USDT.
+        ok(store, place("b", "buy1", Side::Buy, "0.01")).await;
+        ok(store, ack("b", "buy1", "x1")).await;
+        ok(
+            store,
+            fill_of(
+                "b",
+                "buy1",
+                "1",
+                &btc(),
+                Side::Buy,
+                "0.01",
+                "30000",
+                "0.00001",
+                "BTC",
+                20,
+            ),
+        )
+        .await;
+        // Sell 0.0099 at 31000 (fee 0.3069 USDT): 0.00009 BTC is left, under any lot size.
+        ok(store, place("b", "sell1", Side::Sell, "0.0099")).await;
+        ok(store, ack("b", "sell1", "x2")).await;
+        let WriteOutcome::Fill(f) = ok(
+            store,
+            fill_of(
+                "b",
+                "sell1",
+                "2",
+                &btc(),
+                Side::Sell,
+                "0.0099",
+                "31000",
+                "0.3069",
+                "USDT",
+                30,
+            ),
+        )
+        .await
+        else {
+            panic!("{b}: expected a fill")
+        };
+        // cost out = 300 x 0.0099 / 0.00999 = 297.297297297297 (12 places)
+        assert_eq!(
+            (f.position.quantity, f.position.cost_basis, f.realised_pnl),
+            (dec("0.00009"), dec("2.702702702703"), dec("9.295802702703")),
+            "{b}"
+        );
+        let ledger_before = store.ledger("b", 100).await.unwrap().len();
+        // Written off before it opened: refused, nothing changes.
+        let e = refused(store, close_dust("b", &btc(), 19)).await;
+        assert_eq!(
+            e, "dust write-off of BTC/USDT position #1 at 19: the position opened later, at 20",
+            "{b}"
+        );
+        let WriteOutcome::DustClosed(closed) = ok(store, close_dust("b", &btc(), 40)).await else {
+            panic!("{b}: expected a dust write-off")
+        };
+        let expected = aurum_core::Position {
+            symbol: btc(),
+            quantity: dec("0"),
+            cost_basis: dec("0"),
+            bought_qty: dec("0.01"),
+            bought_quote: dec("300"),
+            // 9.295802702703 - 2.702702702703: the holding made 306.9 - 0.3069 - 300.
+            realised_pnl: dec("6.5931"),
+            fees_quote: dec("0.6069"),
+            fill_count: 2,
+            opened_at_ms: 20,
+            closed_at_ms: Some(40),
+            dust: dec("0.00009"),
+        };
+        assert_eq!(
+            (closed.bot_id.as_str(), closed.seq, &closed.position),
+            ("b", 1, &expected),
+            "{b}"
+        );
+        let stored = store.positions("b", false).await.unwrap();
+        assert_eq!(stored.len(), 1, "{b}");
+        assert_eq!(stored[0].position, expected, "{b}");
+        assert_eq!(stored[0].position.dust.to_string(), "0.00009", "{b}");
+        assert!(store.positions("b", true).await.unwrap().is_empty(), "{b}");
+        // The dust stays in the balance; the ledger does not move.
+        let bal = store.balances("b").await.unwrap();
+        assert_eq!(
+            (bal[&btc_asset], bal[&Asset::usdt()]),
+            (dec("0.00009"), dec("1006.5931")),
+            "{b}"
+        );
+        assert_eq!(
+            store.ledger("b", 100).await.unwrap().len(),
+            ledger_before,
+            "{b}"
+        );
+        // A retry (after a crash) and a pair never held: nothing to do.
+        assert_eq!(
+            ok(store, close_dust("b", &btc(), 41)).await,
+            WriteOutcome::AlreadyRecorded,
+            "{b}"
+        );
+        let eth = aurum_core::Symbol::new("ETH", "USDT").unwrap();
+        assert_eq!(
+            ok(store, close_dust("b", &eth, 41)).await,
+            WriteOutcome::AlreadyRecorded,
+            "{b}"
+        );
+        assert_eq!(
+            store.positions("b", false).await.unwrap()[0].position,
+            expected
+        );
+        let report = store.check().await.unwrap();
+        assert!(report.is_clean(), "{b}: {report}");
+        assert_eq!((report.fills, report.positions), (2, 1), "{b}");
+        // The next buy opens holding period #2 beside the dust.
+        ok(store, place("b", "buy2", Side::Buy, "0.001")).await;
+        ok(store, ack("b", "buy2", "x3")).await;
+        let WriteOutcome::Fill(f) = ok(
+            store,
+            fill_of(
+                "b",
+                "buy2",
+                "3",
+                &btc(),
+                Side::Buy,
+                "0.001",
+                "30000",
+                "0",
+                "USDT",
+                50,
+            ),
+        )
+        .await
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (f.position_seq, f.position.quantity, f.position.dust),
+            (2, dec("0.001"), dec("0")),
+            "{b}"
+        );
+        assert_eq!(
+            store.balances("b").await.unwrap()[&btc_asset],
+            dec("0.00109"),
+            "{b}"
+        );
+        let report = store.check().await.unwrap();
+        assert!(report.is_clean(), "{b}: {report}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupted_dust_quantity_is_reported_by_the_check() {
+    let (stores, _dir) = stores("dustbad").await;
+    for store in &stores {
+        let b = store.backend();
+        ok(store, bot("b")).await;
+        ok(store, deposit("b", "100")).await;
+        ok(store, place("b", "o1", Side::Buy, "0.001")).await;
+        ok(store, ack("b", "o1", "x1")).await;
+        ok(
+            store,
+            fill_of(
+                "b",
+                "o1",
+                "1",
+                &btc(),
+                Side::Buy,
+                "0.001",
+                "30000",
+                "0.000001",
+                "BTC",
+                20,
+            ),
+        )
+        .await;
+        ok(store, close_dust("b", &btc(), 30)).await;
+        assert!(store.check().await.unwrap().is_clean(), "{b}");
+        let corrupt = "UPDATE positions SET dust_qty = '0.0008' WHERE bot_id = 'b' AND seq = 1";
+        match store {
+            Store::Sqlite(s) => {
+                let c = rusqlite::Connection::open(s.path()).unwrap();
+                assert_eq!(c.execute(corrupt, []).unwrap(), 1);
+            }
+            Store::Postgres(p) => {
+                let c = p.pool().get().await.unwrap();
+                assert_eq!(c.execute(corrupt, &[]).await.unwrap(), 1);
+            }
+        }
+        let report = store.check().await.unwrap();
+        let findings: Vec<(&str, &str)> = report
+            .findings
+            .iter()
+            .map(|f| (f.rule, f.detail.as_str()))
+            .collect();
+        assert_eq!(
+            findings,
+            vec![(
+                "position_vs_fills",
+                "bot b BTC/USDT position #1: quantity 0 + dust 0.0008 = 0.0008 but its fills sum to 0.000999"
+            )],
+            "{b}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dust_write_offs_are_batched_and_replayed_like_fills() {
+    // Many write-offs at once, two per pair (the second of each pair finds it closed), plus a
+    // request only the database can refuse, so the batch goes through the savepoint replay.
+    let (stores, _dir) = stores("dustbatch").await;
+    const PAIRS: usize = 12;
+    for store in &stores {
+        let b = store.backend();
+        ok(store, bot("b")).await;
+        ok(store, deposit("b", "100000")).await;
+        let symbols: Vec<aurum_core::Symbol> = (0..PAIRS)
+            .map(|i| aurum_core::Symbol::new(&format!("D{i}"), "USDT").unwrap())
+            .collect();
+        for (i, s) in symbols.iter().enumerate() {
+            let id = format!("o{i}");
+            ok(store, place_on("b", &id, s, Side::Buy, "1", None)).await;
+            ok(store, ack("b", &id, &format!("x{i}"))).await;
+            // 1 bought, a fee of 0.00i+1 in the base asset: 1 - 0.00(i+1) held for 10 USDT.
+            let fee = format!("0.00{}", i + 1);
+            let fee = if i + 1 >= 10 {
+                format!("0.0{}", i + 1)
+            } else {
+                fee
+            };
+            ok(
+                store,
+                fill_of(
+                    "b",
+                    &id,
+                    "1",
+                    s,
+                    Side::Buy,
+                    "1",
+                    "10",
+                    &fee,
+                    &format!("D{i}"),
+                    20,
+                ),
+            )
+            .await;
+        }
+        let run = aurum_store::BacktestRunRecord {
+            run_id: "dup".into(),
+            strategy: "x".into(),
+            params: serde_json::json!({}),
+            pairs: vec![],
+            timeframe: "1d".into(),
+            data_sources: vec![],
+            start_cash: dec("1"),
+            final_equity: dec("1"),
+            fee_rate: dec("0"),
+            candles: 0,
+            metrics: serde_json::json!({}),
+            started_at_ms: 0,
+            finished_at_ms: 0,
+            trades: vec![],
+            daily: vec![],
+        };
+        ok(store, WriteOp::BacktestRun(Box::new(run.clone()))).await;
+        let replays_before = store.writer_status().replays_total;
+        let mut tasks = Vec::new();
+        for round in 0..2 {
+            for s in &symbols {
+                let st = store.clone();
+                let op = close_dust("b", s, 100 + round);
+                tasks.push(tokio::spawn(async move { st.write(op).await }));
+            }
+            if round == 0 {
+                let st = store.clone();
+                let op = WriteOp::BacktestRun(Box::new(run.clone()));
+                tasks.push(tokio::spawn(async move { st.write(op).await }));
+            }
+        }
+        let mut closed = Vec::new();
+        let (mut again, mut failed) = (0, 0);
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(WriteOutcome::DustClosed(p)) => closed.push(*p),
+                Ok(WriteOutcome::AlreadyRecorded) => again += 1,
+                Ok(o) => panic!("{b}: unexpected {o:?}"),
+                Err(e) => {
+                    assert!(e.to_string().contains("backtest run"), "{b}: {e}");
+                    failed += 1;
+                }
+            }
+        }
+        assert_eq!((closed.len(), again, failed), (PAIRS, PAIRS, 1), "{b}");
+        assert!(store.writer_status().replays_total > replays_before, "{b}");
+        closed.sort_by_key(|p| p.position.symbol.to_string());
+        let mut stored = store.positions("b", false).await.unwrap();
+        stored.sort_by_key(|p| p.position.symbol.to_string());
+        assert_eq!(
+            stored, closed,
+            "{b}: the stored rows are the acknowledged ones"
+        );
+        for p in &stored {
+            let i: usize = p.position.symbol.base.as_str()[1..].parse().unwrap();
+            let held = dec("1") - dec(&format!("0.{:03}", i + 1));
+            assert_eq!(
+                (
+                    p.position.quantity,
+                    p.position.dust,
+                    p.position.realised_pnl,
+                    p.position.closed_at_ms.is_some()
+                ),
+                (dec("0"), held, dec("-10"), true),
+                "{b}: {}",
+                p.position.symbol
+            );
+        }
+        assert!(store.positions("b", true).await.unwrap().is_empty(), "{b}");
+        let report = store.check().await.unwrap();
+        assert!(report.is_clean(), "{b}: {report}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_fill_of_a_pair_is_the_newest_then_the_highest_trade_id() {
+    let (stores, _dir) = stores("lastfill").await;
+    let eth = aurum_core::Symbol::new("ETH", "USDT").unwrap();
+    for store in &stores {
+        let b = store.backend();
+        for id in ["b", "other"] {
+            ok(store, bot(id)).await;
+            ok(store, deposit(id, "100000")).await;
+        }
+        assert_eq!(store.last_fill("b", &btc()).await.unwrap(), None, "{b}");
+        ok(store, place_on("b", "o1", &btc(), Side::Buy, "10", None)).await;
+        ok(store, ack("b", "o1", "x1")).await;
+        // Trade ids 9, 10 and 8 share the newest millisecond: 10 is the highest as a number
+        // (as text, 9 would be). Trade 100 is older.
+        for (trade, ts) in [("100", 50), ("9", 100), ("10", 100), ("8", 100)] {
+            ok(
+                store,
+                fill_of(
+                    "b",
+                    "o1",
+                    trade,
+                    &btc(),
+                    Side::Buy,
+                    "1",
+                    "100",
+                    "0",
+                    "USDT",
+                    ts,
+                ),
+            )
+            .await;
+        }
+        // Newer fills of another pair and of another bot do not count.
+        ok(store, place_on("b", "e1", &eth, Side::Buy, "10", None)).await;
+        ok(store, ack("b", "e1", "x2")).await;
+        for trade in ["a1", "b0", "a9"] {
+            ok(
+                store,
+                fill_of(
+                    "b",
+                    "e1",
+                    trade,
+                    &eth,
+                    Side::Buy,
+                    "1",
+                    "50.5",
+                    "0",
+                    "USDT",
+                    200,
+                ),
+            )
+            .await;
+        }
+        ok(store, place_on("other", "p1", &btc(), Side::Buy, "1", None)).await;
+        ok(store, ack("other", "p1", "x3")).await;
+        ok(
+            store,
+            fill_of(
+                "other",
+                "p1",
+                "11",
+                &btc(),
+                Side::Buy,
+                "1",
+                "101",
+                "0",
+                "USDT",
+                300,
+            ),
+        )
+        .await;
+
+        let last = store.last_fill("b", &btc()).await.unwrap().unwrap();
+        assert_eq!(
+            (
+                last.bot_id.as_str(),
+                last.fill.trade_id.as_str(),
+                last.fill.ts_ms,
+                last.fill.price,
+                last.position_seq
+            ),
+            ("b", "10", 100, dec("100"), 1),
+            "{b}"
+        );
+        // Trade ids that are not numbers compare as text.
+        let last = store.last_fill("b", &eth).await.unwrap().unwrap();
+        assert_eq!(
+            (last.fill.trade_id.as_str(), last.fill.price),
+            ("b0", dec("50.5")),
+            "{b}"
+        );
+        let last = store.last_fill("other", &btc()).await.unwrap().unwrap();
+        assert_eq!(
+            (last.fill.trade_id.as_str(), last.fill.ts_ms),
+            ("11", 300),
+            "{b}"
+        );
+        assert_eq!(store.last_fill("other", &eth).await.unwrap(), None, "{b}");
+    }
+}

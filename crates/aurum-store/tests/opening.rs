@@ -34,8 +34,8 @@ async fn a_new_file_gets_every_migration_and_reopening_applies_none() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("a.db").display());
     let store = Store::open(&config(url.clone())).await.unwrap();
-    assert_eq!(store.applied_now(), vec![1, 2, 3]);
-    assert_eq!(store.schema_version().await.unwrap(), 3);
+    assert_eq!(store.applied_now(), vec![1, 2, 3, 4]);
+    assert_eq!(store.schema_version().await.unwrap(), 4);
     store.close().await;
     let store = Store::open(&config(url)).await.unwrap();
     assert!(store.applied_now().is_empty());
@@ -69,8 +69,8 @@ async fn an_older_schema_is_upgraded_in_place_keeping_its_data() {
     let store = Store::open(&config(path.display().to_string()))
         .await
         .unwrap();
-    assert_eq!(store.applied_now(), vec![2, 3]);
-    assert_eq!(store.schema_version().await.unwrap(), 3);
+    assert_eq!(store.applied_now(), vec![2, 3, 4]);
+    assert_eq!(store.schema_version().await.unwrap(), 4);
     let fills = store
         .fills_of_order(&aurum_core::ClientOrderId::new("o1").unwrap())
         .await
@@ -111,7 +111,7 @@ async fn a_newer_sqlite_schema_is_refused_and_left_as_is() {
             err,
             StoreError::SchemaTooNew {
                 found: 7,
-                known: 3,
+                known: 4,
                 ..
             }
         ),
@@ -120,7 +120,7 @@ async fn a_newer_sqlite_schema_is_refused_and_left_as_is() {
     assert_eq!(
         err.to_string(),
         format!(
-            "database {} has schema version 7, newer than the 3 this aurum knows; upgrade aurum (the database was left as is)",
+            "database {} has schema version 7, newer than the 4 this aurum knows; upgrade aurum (the database was left as is)",
             path.display()
         )
     );
@@ -280,7 +280,7 @@ async fn a_newer_postgres_schema_is_refused_and_left_as_is() {
             err,
             StoreError::SchemaTooNew {
                 found: 9,
-                known: 3,
+                known: 4,
                 ..
             }
         ),
@@ -307,7 +307,187 @@ async fn a_newer_postgres_schema_is_refused_and_left_as_is() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!((n, v), (1, vec![1, 2, 3, 9]));
+    assert_eq!((n, v), (1, vec![1, 2, 3, 4, 9]));
+    client
+        .batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+        .await
+        .unwrap();
+}
+
+/// Rows of a version-3 database (a filled buy with a base-asset fee and its open position),
+/// valid SQL in both dialects.
+const V3_ROWS: &str = "
+    INSERT INTO bots (bot_id, mode, strategy, quote_asset, config, created_at_ms)
+        VALUES ('b', 'paper', NULL, 'USDT', NULL, 1);
+    INSERT INTO orders (client_order_id, bot_id, exchange_order_id, symbol, side, order_type, time_in_force, quantity,
+                        quote_quantity, price, stop_price, trailing_delta_bps, status, filled_qty, filled_quote,
+                        created_at_ms, updated_at_ms)
+        VALUES ('o1', 'b', 'x1', 'BTC/USDT', 'buy', 'market', NULL, '0.5', NULL, NULL, NULL, NULL, 'filled', '0.5', '15', 2, 3);
+    INSERT INTO order_events (client_order_id, bot_id, status, exchange_order_id, detail, ts_ms)
+        VALUES ('o1', 'b', 'new', NULL, 'intent stored', 2), ('o1', 'b', 'submitted', 'x1', NULL, 2),
+               ('o1', 'b', 'filled', NULL, 'fill t1 0.5 @ 30', 3);
+    INSERT INTO fills (client_order_id, trade_id, bot_id, symbol, side, price, quantity, fee, fee_asset, realised_pnl,
+                       position_seq, ts_ms)
+        VALUES ('o1', 't1', 'b', 'BTC/USDT', 'buy', '30', '0.5', '0.0005', 'BTC', '0', 1, 3);
+    INSERT INTO positions (bot_id, symbol, seq, quantity, cost_basis, bought_qty, bought_quote, avg_entry_price,
+                           realised_pnl, fees_quote, fill_count, opened_at_ms, closed_at_ms)
+        VALUES ('b', 'BTC/USDT', 1, '0.4995', '15', '0.5', '15', '30', '0', '0.015', 1, 3, NULL);
+    INSERT INTO ledger (bot_id, asset, amount, kind, symbol, trade_id, note, ts_ms)
+        VALUES ('b', 'USDT', '100', 'deposit', NULL, NULL, 'funding', 1), ('b', 'BTC', '0.5', 'trade', 'BTC/USDT', 't1', NULL, 3),
+               ('b', 'USDT', '-15', 'trade', 'BTC/USDT', 't1', NULL, 3), ('b', 'BTC', '-0.0005', 'fee', 'BTC/USDT', 't1', NULL, 3);
+    INSERT INTO balances (bot_id, asset, amount, updated_at_ms) VALUES ('b', 'USDT', '85', 3), ('b', 'BTC', '0.4995', 3);";
+
+/// What a version-3 database upgraded to 4 must show: every row kept, no dust, no order meta,
+/// the check clean, and the new columns usable at once.
+async fn assert_upgraded_from_v3(store: &Store) {
+    use aurum_core::{ClientOrderId, Position};
+    use aurum_store::{WriteOp, WriteOutcome};
+    let b = store.backend();
+    assert_eq!(store.applied_now(), vec![4], "{b}");
+    assert_eq!(store.schema_version().await.unwrap(), 4, "{b}");
+    let positions = store.positions("b", false).await.unwrap();
+    assert_eq!(positions.len(), 1, "{b}");
+    assert_eq!(
+        positions[0].position,
+        Position {
+            symbol: btc(),
+            quantity: dec("0.4995"),
+            cost_basis: dec("15"),
+            bought_qty: dec("0.5"),
+            bought_quote: dec("15"),
+            realised_pnl: dec("0"),
+            fees_quote: dec("0.015"),
+            fill_count: 1,
+            opened_at_ms: 3,
+            closed_at_ms: None,
+            dust: dec("0"),
+        },
+        "{b}"
+    );
+    let order = store
+        .order(&ClientOrderId::new("o1").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (order.filled_qty, order.filled_quote, order.meta),
+        (dec("0.5"), dec("15"), None),
+        "{b}"
+    );
+    assert_eq!(
+        store
+            .last_fill("b", &btc())
+            .await
+            .unwrap()
+            .unwrap()
+            .fill
+            .trade_id,
+        "t1",
+        "{b}"
+    );
+    let report = store.check().await.unwrap();
+    assert!(report.is_clean(), "{b}: {report}");
+    assert_eq!(
+        (
+            report.orders,
+            report.fills,
+            report.positions,
+            report.ledger_entries,
+            report.balances
+        ),
+        (1, 1, 1, 4, 2),
+        "{b}"
+    );
+    // The new column works on the upgraded rows: write the holding off as dust.
+    let WriteOutcome::DustClosed(closed) = ok(
+        store,
+        WriteOp::CloseDust {
+            bot_id: "b".into(),
+            symbol: btc(),
+            ts_ms: 10,
+        },
+    )
+    .await
+    else {
+        panic!("{b}: expected a dust write-off")
+    };
+    assert_eq!(
+        (
+            closed.seq,
+            closed.position.quantity,
+            closed.position.dust,
+            closed.position.realised_pnl,
+            closed.position.closed_at_ms
+        ),
+        (1, dec("0"), dec("0.4995"), dec("-15"), Some(10)),
+        "{b}"
+    );
+    assert_eq!(
+        store.balances("b").await.unwrap()[&aurum_core::Asset::new("BTC").unwrap()],
+        dec("0.4995"),
+        "{b}: the dust stays in the balance"
+    );
+    let report = store.check().await.unwrap();
+    assert!(report.is_clean(), "{b}: {report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_3_database_is_upgraded_to_4_keeping_its_rows() {
+    use aurum_store::migrate::{Dialect, HISTORY_TABLE_SQL, MIGRATIONS};
+    // SQLite.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.db");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(HISTORY_TABLE_SQL).unwrap();
+        for m in &MIGRATIONS[..3] {
+            c.execute_batch(m.sqlite).unwrap();
+            c.execute(
+                "INSERT INTO aurum_schema_migrations VALUES (?1, ?2, ?3, 0)",
+                rusqlite::params![m.version, m.name, m.checksum(Dialect::Sqlite)],
+            )
+            .unwrap();
+        }
+        c.execute_batch(V3_ROWS).unwrap();
+    }
+    let store = Store::open(&config(path.display().to_string()))
+        .await
+        .unwrap();
+    assert_upgraded_from_v3(&store).await;
+    store.close().await;
+
+    // PostgreSQL.
+    let Some(base) = pg_url() else {
+        return;
+    };
+    let schema = unique_schema("v3");
+    let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA \"{schema}\"; SET search_path TO \"{schema}\"; {HISTORY_TABLE_SQL}"
+        ))
+        .await
+        .unwrap();
+    for m in &MIGRATIONS[..3] {
+        client.batch_execute(m.postgres).await.unwrap();
+        client
+            .execute(
+                "INSERT INTO aurum_schema_migrations VALUES ($1, $2, $3, 0)",
+                &[&m.version, &m.name, &m.checksum(Dialect::Postgres)],
+            )
+            .await
+            .unwrap();
+    }
+    client.batch_execute(V3_ROWS).await.unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let store = Store::open(&config(format!("{base}{sep}schema={schema}")))
+        .await
+        .unwrap();
+    assert_upgraded_from_v3(&store).await;
+    store.close().await;
     client
         .batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
         .await

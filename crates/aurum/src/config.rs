@@ -23,6 +23,12 @@ pub struct AppConfig {
     pub strategy: StrategySection,
     /// Backtest defaults (`[backtest]`).
     pub backtest: BacktestDefaults,
+    /// The trading bot (`[bot]`): pairs, strategy, loop.
+    pub bot: aurum_runtime::BotConfig,
+    /// Paper trading (`[paper]`).
+    pub paper: aurum_runtime::PaperConfig,
+    /// The venue (`[exchange]`).
+    pub exchange: aurum_runtime::ExchangeConfig,
 }
 
 /// `[strategy.*]`: settings of the strategies that have more than a few parameters.

@@ -48,6 +48,15 @@ enum Command {
     Bench(cmd::bench::BenchCommand),
     /// A local Binance-Spot-compatible exchange for tests and rehearsals.
     ExchangeSim(cmd::exchange_sim::Args),
+    /// Paper trading: live market data, fills simulated by the backtester's matcher.
+    Paper(cmd::trade::PaperArgs),
+    /// Live trading on Binance Spot (--testnet for its testnet; --base-url for a simulator).
+    Live(cmd::trade::LiveArgs),
+    /// A bot's state: running or not, kill switch, reconciliation, balances, positions, orders.
+    Status(cmd::trade::StatusArgs),
+    /// Engage or reset a bot's persisted kill switch.
+    #[command(subcommand)]
+    KillSwitch(cmd::trade::KillSwitchCommand),
 }
 
 fn init_logging(verbose: u8) {
@@ -89,6 +98,10 @@ fn main() -> ExitCode {
             Command::Data(c) => cmd::data::run(c, config).await,
             Command::Bench(c) => cmd::bench::run(c, config).await,
             Command::ExchangeSim(a) => cmd::exchange_sim::run(a).await.map(|_| ExitCode::SUCCESS),
+            Command::Paper(a) => cmd::trade::paper(a, config).await,
+            Command::Live(a) => cmd::trade::live(a, config).await,
+            Command::Status(a) => cmd::trade::status(a, config).await,
+            Command::KillSwitch(c) => cmd::trade::kill_switch(c, config).await,
         }
     });
     match result {

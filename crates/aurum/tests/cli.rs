@@ -297,7 +297,7 @@ fn loadtest_json_has_its_keys_and_db_status_prints_the_pool_line() {
     assert_eq!(s["pool"]["max_overflow"], 20);
     assert!(s["writer"]["commit_ms"]["p99"].is_number());
     assert_eq!(s["writer"]["busy_errors_total"], 0);
-    assert_eq!(s["schema_version"], 3);
+    assert_eq!(s["schema_version"], 4);
 }
 
 #[test]
@@ -374,7 +374,7 @@ fn bad_inputs_give_clear_errors_and_a_non_zero_exit() {
         ],
     );
     assert!(
-        e.contains("unknown strategy \"moon\"; available: sma_cross, challenge_growth"),
+        e.contains("unknown strategy \"moon\"; available: sma_cross, churn, challenge_growth"),
         "{e}"
     );
     let e = fails(

@@ -163,3 +163,68 @@ pub fn balance(list: &[aurum_exchange::Balance], asset: &str) -> (Decimal, Decim
         .map(|b| (b.free, b.locked))
         .unwrap_or_default()
 }
+
+/// The wall clock, ms.
+pub fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// A client that opens a new connection for every request (so that a connection closed on
+/// purpose by the simulator is never reused, and nothing is retried behind the test's back).
+pub fn fresh_http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap()
+}
+
+/// Sends a signed request with `params` (plus `timestamp` = now unless given) in the query;
+/// returns the HTTP status and the JSON body, or the transport error (a dropped connection).
+pub async fn signed(
+    h: &SimHandle,
+    method: reqwest::Method,
+    path: &str,
+    params: &[(&str, &str)],
+) -> Result<(u16, serde_json::Value), reqwest::Error> {
+    let mut p = aurum_exchange::sign::Params::new();
+    for (k, v) in params {
+        p.push(k, v);
+    }
+    if !params.iter().any(|(k, _)| *k == "timestamp") {
+        p.push("timestamp", wall_ms());
+    }
+    let query = aurum_exchange::sign::append_signature(EXAMPLE_API_SECRET, "", &p.encode());
+    let resp = fresh_http()
+        .request(method, format!("{}{path}?{query}", h.base_url()))
+        .header("X-MBX-APIKEY", EXAMPLE_API_KEY)
+        .send()
+        .await?;
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await?;
+    Ok((
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    ))
+}
+
+/// `POST /api/v3/order` with `params`; panics on a transport error.
+pub async fn post_order(h: &SimHandle, params: &[(&str, &str)]) -> (u16, serde_json::Value) {
+    signed(h, reqwest::Method::POST, "/api/v3/order", params)
+        .await
+        .unwrap()
+}
+
+/// `GET /admin/state`.
+pub async fn admin_state(h: &SimHandle) -> serde_json::Value {
+    let r = http()
+        .get(format!("{}/admin/state", h.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    serde_json::from_slice(&r.bytes().await.unwrap()).unwrap()
+}

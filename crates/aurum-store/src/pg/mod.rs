@@ -365,6 +365,49 @@ impl PgStore {
             .await
     }
 
+    /// The bot's newest fill in a pair (see [`crate::Store::last_fill`]): every fill of the pair
+    /// at its newest `ts_ms` (both lookups through `fills_by_time (bot_id, ts_ms)`), the tie
+    /// broken in Rust by the shared rule.
+    pub async fn last_fill(&self, bot_id: &str, symbol: &Symbol) -> Result<Option<FillRecord>> {
+        let sql = format!(
+            "SELECT {} FROM fills WHERE bot_id = $1 AND symbol = $2 AND ts_ms =
+             (SELECT ts_ms FROM fills WHERE bot_id = $1 AND symbol = $2 ORDER BY ts_ms DESC LIMIT 1)",
+            records::FILL_COLS
+        );
+        let candidates = self
+            .query(
+                &sql,
+                &[&bot_id, &symbol.to_string()],
+                "reading fills",
+                |r| records::fill(r),
+            )
+            .await?;
+        Ok(records::newest_fill(candidates))
+    }
+
+    /// Takes the bot's advisory lock on a connection of its own (see [`crate::lock`]), or fails
+    /// with [`StoreError::BotLocked`] when another session holds it.
+    pub async fn lock_bot(&self, bot_id: &str) -> Result<crate::lock::BotLock> {
+        crate::lock::check_bot_id(bot_id)?;
+        let client = self
+            .inner
+            .pool
+            .manager()
+            .connect()
+            .await
+            .map_err(|e| StoreError::Open {
+                target: self.inner.target.clone(),
+                reason: format!("cannot open the lock connection of bot {bot_id}: {e}"),
+            })?;
+        crate::lock::lock_pg(
+            client,
+            self.inner.schema.as_deref(),
+            &self.inner.target,
+            bot_id,
+        )
+        .await
+    }
+
     /// A bot's positions (open ones only when `open_only`), by pair and holding period.
     pub async fn positions(&self, bot_id: &str, open_only: bool) -> Result<Vec<PositionRecord>> {
         let filter = if open_only {

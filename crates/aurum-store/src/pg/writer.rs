@@ -629,12 +629,13 @@ pub(crate) async fn write_changes(
         let fquote: Vec<Decimal> = os.iter().map(|o| o.filled_quote).collect();
         let created: Vec<i64> = os.iter().map(|o| o.intent.created_at_ms).collect();
         let updated: Vec<i64> = os.iter().map(|o| o.updated_at_ms).collect();
+        let meta: Vec<Option<&serde_json::Value>> = os.iter().map(|o| o.meta.as_ref()).collect();
         p.push(format!(
                 "INSERT INTO orders ({}) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                  $7::text[], $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[], $12::int[], $13::text[], $14::numeric[],
-                 $15::numeric[], $16::bigint[], $17::bigint[])",
+                 $15::numeric[], $16::bigint[], $17::bigint[], $18::jsonb[])",
                 crate::rows::ORDER_COLS
-            ), vec![Box::new(ids), Box::new(bots), Box::new(eids), Box::new(syms), Box::new(sides), Box::new(types), Box::new(tifs), Box::new(qty), Box::new(qqty), Box::new(price), Box::new(stop), Box::new(trail), Box::new(status), Box::new(fq), Box::new(fquote), Box::new(created), Box::new(updated)]);
+            ), vec![Box::new(ids), Box::new(bots), Box::new(eids), Box::new(syms), Box::new(sides), Box::new(types), Box::new(tifs), Box::new(qty), Box::new(qqty), Box::new(price), Box::new(stop), Box::new(trail), Box::new(status), Box::new(fq), Box::new(fquote), Box::new(created), Box::new(updated), Box::new(meta)]);
     }
     let updated: Vec<&OrderRecord> = g
         .orders
@@ -715,19 +716,20 @@ pub(crate) async fn write_changes(
             .collect();
         let opened: Vec<i64> = ps.iter().map(|p| p.position.opened_at_ms).collect();
         let closed: Vec<Option<i64>> = ps.iter().map(|p| p.position.closed_at_ms).collect();
+        let dust: Vec<Decimal> = ps.iter().map(|p| p.position.dust).collect();
         let arrays = "unnest($1::text[], $2::text[], $3::bigint[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[],
-             $8::numeric[], $9::numeric[], $10::numeric[], $11::bigint[], $12::bigint[], $13::bigint[])";
+             $8::numeric[], $9::numeric[], $10::numeric[], $11::bigint[], $12::bigint[], $13::bigint[], $14::numeric[])";
         let sql = if insert {
             format!(
                 "INSERT INTO positions (bot_id, symbol, seq, quantity, cost_basis, bought_qty, bought_quote, avg_entry_price,
-                 realised_pnl, fees_quote, fill_count, opened_at_ms, closed_at_ms) SELECT * FROM {arrays}"
+                 realised_pnl, fees_quote, fill_count, opened_at_ms, closed_at_ms, dust_qty) SELECT * FROM {arrays}"
             )
         } else {
             format!(
                 "UPDATE positions p SET quantity = u.qty, cost_basis = u.cost, bought_qty = u.bq, bought_quote = u.bquote,
                  avg_entry_price = u.avg, realised_pnl = u.pnl, fees_quote = u.fees, fill_count = u.n, opened_at_ms = u.opened,
-                 closed_at_ms = u.closed
-                 FROM {arrays} AS u(bot, sym, seq, qty, cost, bq, bquote, avg, pnl, fees, n, opened, closed)
+                 closed_at_ms = u.closed, dust_qty = u.dust
+                 FROM {arrays} AS u(bot, sym, seq, qty, cost, bq, bquote, avg, pnl, fees, n, opened, closed, dust)
                  WHERE p.bot_id = u.bot AND p.symbol = u.sym AND p.seq = u.seq"
             )
         };
@@ -747,6 +749,7 @@ pub(crate) async fn write_changes(
                 Box::new(count),
                 Box::new(opened),
                 Box::new(closed),
+                Box::new(dust),
             ],
         );
     }

@@ -67,7 +67,7 @@ impl MultiRow {
 static ORDERS: LazyLock<MultiRow> = LazyLock::new(|| {
     MultiRow::new(
         &format!("INSERT INTO orders ({})", rows::ORDER_COLS),
-        17,
+        18,
         " ON CONFLICT (client_order_id) DO UPDATE SET status = excluded.status,
           exchange_order_id = excluded.exchange_order_id, filled_qty = excluded.filled_qty,
           filled_quote = excluded.filled_quote, updated_at_ms = excluded.updated_at_ms",
@@ -85,13 +85,14 @@ static FILLS: LazyLock<MultiRow> =
 static POSITIONS: LazyLock<MultiRow> = LazyLock::new(|| {
     MultiRow::new(
         "INSERT INTO positions (bot_id, symbol, seq, quantity, cost_basis, bought_qty, bought_quote, avg_entry_price,
-         realised_pnl, fees_quote, fill_count, opened_at_ms, closed_at_ms)",
-        13,
+         realised_pnl, fees_quote, fill_count, opened_at_ms, closed_at_ms, dust_qty)",
+        14,
         " ON CONFLICT (bot_id, symbol, seq) DO UPDATE SET quantity = excluded.quantity,
           cost_basis = excluded.cost_basis, bought_qty = excluded.bought_qty, bought_quote = excluded.bought_quote,
           avg_entry_price = excluded.avg_entry_price, realised_pnl = excluded.realised_pnl,
           fees_quote = excluded.fees_quote, fill_count = excluded.fill_count,
-          opened_at_ms = excluded.opened_at_ms, closed_at_ms = excluded.closed_at_ms",
+          opened_at_ms = excluded.opened_at_ms, closed_at_ms = excluded.closed_at_ms,
+          dust_qty = excluded.dust_qty",
     )
 });
 static LEDGER: LazyLock<MultiRow> = LazyLock::new(|| {
@@ -126,7 +127,7 @@ pub(crate) fn write_batch(conn: &Connection, changes: &[Change]) -> Result<()> {
     if !g.orders.is_empty() {
         let mut ids: Vec<_> = g.orders.keys().collect();
         ids.sort();
-        let mut values = Vec::with_capacity(ids.len() * 17);
+        let mut values = Vec::with_capacity(ids.len() * 18);
         for id in ids {
             let o = g.orders[id];
             let i = &o.intent;
@@ -149,6 +150,7 @@ pub(crate) fn write_batch(conn: &Connection, changes: &[Change]) -> Result<()> {
                 text(o.filled_quote),
                 Value::Integer(i.created_at_ms),
                 Value::Integer(o.updated_at_ms),
+                opt_text(o.meta.as_ref()),
             ]);
         }
         ORDERS.write(conn, values, "storing orders")?;
@@ -194,7 +196,7 @@ pub(crate) fn write_batch(conn: &Connection, changes: &[Change]) -> Result<()> {
         if set.is_empty() {
             continue;
         }
-        let mut values = Vec::with_capacity(set.len() * 13);
+        let mut values = Vec::with_capacity(set.len() * 14);
         for r in set.values() {
             let p = &r.position;
             values.extend([
@@ -211,6 +213,7 @@ pub(crate) fn write_batch(conn: &Connection, changes: &[Change]) -> Result<()> {
                 Value::Integer(i64::from(p.fill_count)),
                 Value::Integer(p.opened_at_ms),
                 p.closed_at_ms.map_or(Value::Null, Value::Integer),
+                text(p.dust),
             ]);
         }
         POSITIONS.write(conn, values, "storing positions")?;

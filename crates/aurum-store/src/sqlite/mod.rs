@@ -334,6 +334,13 @@ impl SqliteStore {
         &self.inner.applied_now
     }
 
+    /// Takes the bot's lock file, `<database file>.<bot id>.lock` beside the database (see
+    /// [`crate::lock`]), or fails with [`StoreError::BotLocked`] when another process (or
+    /// another open of it in this one) holds it.
+    pub fn lock_bot(&self, bot_id: &str) -> Result<crate::lock::BotLock> {
+        crate::lock::lock_file(&self.inner.path, bot_id)
+    }
+
     /// Queues a write and waits for its durable acknowledgement.
     pub async fn write(&self, op: crate::ops::WriteOp) -> Result<crate::ops::WriteOutcome> {
         self.inner.writer.write(op).await

@@ -100,6 +100,19 @@ impl SqliteStore {
         .await
     }
 
+    /// The bot's newest fill in a pair (see [`crate::Store::last_fill`]).
+    pub async fn last_fill(&self, bot_id: &str, symbol: &Symbol) -> Result<Option<FillRecord>> {
+        let (bot, sym) = (bot_id.to_string(), symbol.to_string());
+        self.read(move |c| {
+            let candidates =
+                query_all(c, &LAST_FILL_SQL, params![bot, sym], "reading fills", |r| {
+                    rows::fill(r)
+                })?;
+            Ok(rows::newest_fill(candidates))
+        })
+        .await
+    }
+
     /// A bot's positions (open ones only when `open_only`), by pair and holding period.
     pub async fn positions(&self, bot_id: &str, open_only: bool) -> Result<Vec<PositionRecord>> {
         let bot = bot_id.to_string();
@@ -397,6 +410,18 @@ impl SqliteStore {
     }
 }
 
+/// Every fill of the pair at its newest `ts_ms`; [`rows::newest_fill`] breaks the tie. Both
+/// lookups go through `fills_by_time (bot_id, ts_ms)`: the inner one walks the bot's fills from
+/// the newest until it meets the pair, the outer one reads that millisecond. No index of its
+/// own: every index on `fills` is paid by every fill.
+pub(crate) static LAST_FILL_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM fills WHERE bot_id = ?1 AND symbol = ?2 AND ts_ms =
+         (SELECT ts_ms FROM fills WHERE bot_id = ?1 AND symbol = ?2 ORDER BY ts_ms DESC LIMIT 1)",
+        rows::FILL_COLS
+    )
+});
+
 fn check_on(c: &rusqlite::Connection) -> Result<CheckReport> {
     let mut b = CheckBuilder::new();
     let ctx = "checking the stored state";
@@ -408,4 +433,33 @@ fn check_on(c: &rusqlite::Connection) -> Result<CheckReport> {
         }
     }
     Ok(b.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_fill_query_uses_the_time_index_not_a_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.db");
+        let conn = super::super::open_read_write(&path).unwrap();
+        super::super::apply_migrations(&conn, "plan.db").unwrap();
+        let plan = query_all(
+            &conn,
+            &format!("EXPLAIN QUERY PLAN {}", *LAST_FILL_SQL),
+            params!["b", "BTC/USDT"],
+            "explaining",
+            |r| sql::get::<String>(r, 3, "plan"),
+        )
+        .unwrap();
+        assert_eq!(
+            plan,
+            vec![
+                "SEARCH fills USING INDEX fills_by_time (bot_id=? AND ts_ms=?)".to_string(),
+                "SCALAR SUBQUERY 1".to_string(),
+                "SEARCH fills USING INDEX fills_by_time (bot_id=?)".to_string(),
+            ]
+        );
+    }
 }

@@ -355,7 +355,7 @@ pub(crate) fn exec(
 static INSERT_ORDER_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     values_sql(
         &format!("INSERT INTO orders ({})", rows::ORDER_COLS),
-        17,
+        18,
         1,
         "",
     )
@@ -406,6 +406,7 @@ pub(crate) fn write_change(conn: &Connection, change: &Change) -> Result<()> {
                     o.filled_quote.to_string(),
                     i.created_at_ms,
                     o.updated_at_ms,
+                    o.meta.as_ref().map(|m| m.to_string()),
                 ],
                 "storing an order intent",
             )?;
@@ -478,14 +479,16 @@ pub(crate) fn write_change(conn: &Connection, change: &Change) -> Result<()> {
                 p.fees_quote.to_string(),
                 p.fill_count,
                 p.opened_at_ms,
-                p.closed_at_ms
+                p.closed_at_ms,
+                p.dust.to_string()
             ];
             let sql = if *is_new {
                 "INSERT INTO positions (bot_id, symbol, seq, quantity, cost_basis, bought_qty, bought_quote, avg_entry_price,
-                 realised_pnl, fees_quote, fill_count, opened_at_ms, closed_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                 realised_pnl, fees_quote, fill_count, opened_at_ms, closed_at_ms, dust_qty)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
             } else {
                 "UPDATE positions SET quantity = ?4, cost_basis = ?5, bought_qty = ?6, bought_quote = ?7, avg_entry_price = ?8,
-                 realised_pnl = ?9, fees_quote = ?10, fill_count = ?11, opened_at_ms = ?12, closed_at_ms = ?13
+                 realised_pnl = ?9, fees_quote = ?10, fill_count = ?11, opened_at_ms = ?12, closed_at_ms = ?13, dust_qty = ?14
                  WHERE bot_id = ?1 AND symbol = ?2 AND seq = ?3"
             };
             let n = exec(conn, sql, values, "storing a position")?;

@@ -129,6 +129,7 @@ pub fn place(bot: &str, id: &str, side: Side, qty: &str) -> WriteOp {
     WriteOp::OrderIntent {
         bot_id: bot.into(),
         intent: intent(id, side, qty),
+        meta: None,
     }
 }
 

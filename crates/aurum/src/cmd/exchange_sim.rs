@@ -13,8 +13,25 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// What `--help` prints after the options: the admin endpoints.
+const AFTER_HELP: &str = "\
+Admin endpoints (unsigned, 127.0.0.1 only):
+  GET  /admin/state    the whole account as JSON: serverTime, balances, every order and trade
+                       (by id), and per pair the current candle's open time and last price
+  POST /admin/advance  {\"candles\": N, \"symbol\": \"BTCUSDT\"} (symbol optional: every pair)
+  GET|POST /admin/faults  read or replace the injected faults (JSON; missing fields are 0):
+                       latency_ms, error_rate, fail_next, html_errors, burst_429, retry_after_s,
+                       ban_after, ban_s, drop_order_requests, drop_order_responses,
+                       hold_order_responses, hold_ms, truncate_next
+  GET  /admin/stats    request, fault, order and trade counters
+
+Accelerated trading: `--start now --advance-every-ms 1000` places the synthetic paths so that
+the current candle is the one of the clock, then reveals one candle a second; add
+`--max-fill-quote 5` to make every resting order above 5 USDT fill over several candles.";
+
 /// Options of `aurum exchange-sim`.
 #[derive(Debug, ClapArgs)]
+#[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// Port to listen on, on 127.0.0.1 only (0: any free port, printed at start).
     #[arg(long, default_value_t = 8900)]
@@ -55,12 +72,23 @@ pub struct Args {
     /// Seed of synthetic paths.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// First open time of synthetic paths, YYYY-MM-DD (UTC).
+    /// First open time of synthetic paths, YYYY-MM-DD (UTC), or `now`: place each synthetic
+    /// path at start so that its last history candle is the candle containing the server's
+    /// clock (then, with --advance-every-ms shorter than the bar, revealed candles run ahead of
+    /// the clock).
     #[arg(long, default_value = "2024-01-01")]
     pub start: String,
     /// Advance every pair by one candle this often, ms (default: only on POST /admin/advance).
     #[arg(long)]
     pub advance_every_ms: Option<u64>,
+    /// Cap resting-order fills at this quote amount (e.g. USDT) per pair per candle, shared by
+    /// the pair's resting orders, on top of the candle's volume (default: volume only). Makes
+    /// small limit orders fill partially over several candles on every pair alike.
+    #[arg(long, value_name = "QUOTE")]
+    pub max_fill_quote: Option<String>,
+    /// Request weight allowed per minute before answering 429 (Binance: 6000).
+    #[arg(long, default_value_t = 6000)]
+    pub weight_limit: u32,
     /// Shift the server clock by this many ms (rehearse clock skew).
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub clock_offset_ms: i64,
@@ -82,7 +110,13 @@ fn symbol(text: &str) -> Result<Symbol> {
 /// Builds the simulator's configuration from the command line.
 fn config(args: &Args) -> Result<SimConfig> {
     let timeframe: Timeframe = args.timeframe.parse()?;
-    let start_ms = super::data::parse_day_ms(&args.start)?;
+    let start_now = args.start.trim().eq_ignore_ascii_case("now");
+    // With `now` the start is placed when the simulator is built (SimConfig::start_now).
+    let start_ms = if start_now {
+        0
+    } else {
+        super::data::parse_day_ms(&args.start).context("--start")?
+    };
     let mut pairs: Vec<PairConfig> = Vec::new();
     for s in &args.symbols {
         let sym = symbol(s)?;
@@ -140,6 +174,19 @@ fn config(args: &Args) -> Result<SimConfig> {
         "min-notional" | "min_notional" => FilterGeneration::MinNotional,
         other => bail!("--filters {other:?}: expected notional or min-notional"),
     };
+    let max_fill_quote = match &args.max_fill_quote {
+        None => None,
+        Some(text) => {
+            let cap = parse_decimal(text).context("--max-fill-quote")?;
+            if cap <= aurum_core::Decimal::ZERO {
+                bail!("--max-fill-quote {cap}: expected a positive amount");
+            }
+            Some(cap)
+        }
+    };
+    if args.weight_limit == 0 {
+        bail!("--weight-limit 0: expected a positive weight");
+    }
     if !(0.0..=1.0).contains(&args.error_rate) {
         bail!("--error-rate {}: expected 0..1", args.error_rate);
     }
@@ -159,13 +206,15 @@ fn config(args: &Args) -> Result<SimConfig> {
         history,
         advance_every: args.advance_every_ms.map(Duration::from_millis),
         clock_offset_ms: args.clock_offset_ms,
-        weight_limit: 6000,
+        weight_limit: args.weight_limit,
         faults: Faults {
             latency_ms: args.latency_ms,
             error_rate: args.error_rate,
             html_errors: args.html_errors,
             ..Faults::default()
         },
+        start_now,
+        max_fill_quote,
     })
 }
 
@@ -208,6 +257,7 @@ pub async fn run(args: Args) -> Result<()> {
                 symbol = %m.symbol.venue(),
                 candles = m.candles.len(),
                 history = m.cursor + 1,
+                current_open_time = m.current().open_time_ms,
                 last = %m.last_price(),
                 "listed"
             );
@@ -317,5 +367,59 @@ mod tests {
         assert!(err(&["--data", "/nonexistent.csv"]).contains("is not a file"));
         assert!(err(&["--symbols", "BTCUSDT,BTC/USDT"]).contains("twice"));
         assert!(err(&["--symbols", "NOPE"]).contains("--symbols"));
+        assert!(err(&["--start", "yesterday"]).contains("--start"));
+        assert!(err(&["--max-fill-quote", "0"]).contains("expected a positive amount"));
+        assert!(err(&["--max-fill-quote", "x"]).contains("--max-fill-quote"));
+        assert!(err(&["--weight-limit", "0"]).contains("expected a positive weight"));
+    }
+
+    fn wall_ms() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64
+    }
+
+    #[test]
+    fn start_now_fill_cap_and_weight_limit() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(
+            (c.start_now, c.max_fill_quote, c.weight_limit),
+            (false, None, 6000)
+        );
+        let PriceSource::Synth { start_ms, .. } = c.pairs[0].prices else {
+            panic!("synthetic path expected")
+        };
+        assert_eq!(start_ms, 1_704_067_200_000);
+
+        let c = parse(&[
+            "--start",
+            "now",
+            "--timeframe",
+            "5m",
+            "--history",
+            "100",
+            "--max-fill-quote",
+            "5.5",
+            "--weight-limit",
+            "1000000",
+        ])
+        .unwrap();
+        assert!(c.start_now);
+        assert_eq!(c.max_fill_quote, Some("5.5".parse().unwrap()));
+        assert_eq!(c.weight_limit, 1_000_000);
+        // Built now: the current (100th) candle of each pair is the 5m candle of the clock,
+        // and the path starts 99 bars earlier.
+        let before = wall_ms();
+        let sim = aurum_sim::Sim::new(c).unwrap();
+        let after = wall_ms();
+        let floor = |t: i64| t - t.rem_euclid(300_000);
+        let engine = sim.engine.lock();
+        for m in engine.markets.values() {
+            let open = m.current().open_time_ms;
+            assert!(open == floor(before) || open == floor(after), "{open}");
+            assert_eq!(m.cursor, 99);
+            assert_eq!(m.candles[0].open_time_ms, open - 99 * 300_000);
+        }
     }
 }

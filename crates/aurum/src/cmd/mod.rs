@@ -9,3 +9,4 @@ pub mod exchange_sim;
 pub mod indicators;
 pub mod loadtest;
 pub mod optimize;
+pub mod trade;

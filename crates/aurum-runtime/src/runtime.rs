@@ -1,0 +1,461 @@
+//! The trading loop: market data in, the engine's decisions out through the order path, the
+//! store as the truth. One code path for paper and live (the [`Venue`] differs).
+//!
+//! A tick, every `poll_interval_ms`:
+//! 1. the kill switch is read from the store and applied when it changed;
+//! 2. each pair's klines are polled: every candle but the newest (still forming) is closed;
+//!    newly closed candles go to the venue (paper matching) and the engine's protection;
+//! 3. working orders are brought up to the venue's state (acknowledgements, fills, final
+//!    states), each change stored before the engine hears of it;
+//! 4. the books are marked, the strategy runs on each newly closed candle, and the engine's
+//!    commands are carried out: every intent is stored (the writer acknowledged it) before the
+//!    request leaves;
+//! 5. the risk state and a status heartbeat are stored.
+
+use crate::config::BotConfig;
+use crate::control::{self, KILL_SWITCH_KEY, KillSwitchRecord, RISK_KEY, STATUS_KEY, TRIGGERS_KEY};
+use crate::error::RuntimeError;
+use crate::orders::Working;
+use crate::reconcile::ReconcileReport;
+use crate::status::{LatencyStats, RuntimeStats, RuntimeStatus};
+use crate::venue::{Venue, wall_ms};
+use aurum_core::{Candle, ClientOrderId, Decimal, Money, Symbol, SymbolFilters, Timeframe};
+use aurum_engine::engine::{Command, Engine, Triggers};
+use aurum_exchange::KlineQuery;
+use aurum_store::{BotLock, Store, WriteOp};
+use aurum_strategy::indicators::Ohlcv;
+use aurum_strategy::risk::RiskConfig;
+use aurum_strategy::strategies::ChallengeGrowthConfig;
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// Everything a runtime needs besides the venue and the store.
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    /// `[bot]`.
+    pub bot: BotConfig,
+    /// `[risk]`.
+    pub risk: RiskConfig,
+    /// `[strategy.challenge_growth]`.
+    pub challenge: ChallengeGrowthConfig,
+    /// Fee rate the engine sizes entries with.
+    pub fee_rate: Decimal,
+    /// Paper trading: cash deposited on the bot's first start. Live trading adopts the
+    /// venue's balances instead.
+    pub start_cash: Option<Money>,
+    /// The configuration stored with the bot (no secrets).
+    pub config_snapshot: serde_json::Value,
+}
+
+/// One traded pair as the loop follows it.
+#[derive(Debug, Clone)]
+pub(crate) struct Feed {
+    pub symbol: Symbol,
+    pub filters: SymbolFilters,
+    /// Open time of the newest closed candle seen.
+    pub last_closed_ms: Option<i64>,
+    /// When market data of the pair last arrived (wall clock of this process).
+    pub last_data: Option<Instant>,
+    /// The forming candle's close (the last price).
+    pub last_price: Option<Decimal>,
+    /// Consecutive failed polls.
+    pub failures: u32,
+}
+
+/// The runtime: an engine, a venue and a store, and what joins them.
+pub struct Runtime<V: Venue> {
+    pub(crate) venue: V,
+    pub(crate) store: Store,
+    pub(crate) opts: RuntimeOptions,
+    pub(crate) bot_id: String,
+    pub(crate) timeframe: Timeframe,
+    pub(crate) feeds: Vec<Feed>,
+    pub(crate) engine: Engine,
+    /// Orders not final yet, by client order id.
+    pub(crate) working: BTreeMap<ClientOrderId, Working>,
+    /// Commands the engine asked for that are not carried out yet.
+    pub(crate) pending: VecDeque<Command>,
+    /// Venue clock minus the local wall clock, ms.
+    pub(crate) clock_offset_ms: i64,
+    pub(crate) kill_switch: KillSwitchRecord,
+    pub(crate) saved_risk: Option<serde_json::Value>,
+    pub(crate) saved_triggers: Option<serde_json::Value>,
+    pub(crate) stats: RuntimeStats,
+    pub(crate) latency: LatencyStats,
+    pub(crate) reconciliation: ReconcileReport,
+    pub(crate) started_at_ms: i64,
+    pub(crate) last_status: Option<Instant>,
+    pub(crate) shutdown: watch::Receiver<bool>,
+    /// When the newest closed candle of the current tick arrived (the start of the
+    /// candle-to-wire latency).
+    pub(crate) candle_seen: Option<Instant>,
+    /// Reconciliation at start: venue reports are stored, the engine is not told (it is
+    /// rebuilt from the store afterwards).
+    pub(crate) reconciling: bool,
+    pub(crate) _lock: BotLock,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunSummary {
+    /// Ticks run.
+    pub ticks: u64,
+    /// Orders sent to the venue.
+    pub orders_sent: u64,
+    /// Fills stored.
+    pub fills: u64,
+}
+
+impl<V: Venue> Runtime<V> {
+    /// The venue's clock now (the local clock corrected by the offset measured at start).
+    pub fn now_ms(&self) -> i64 {
+        wall_ms() + self.clock_offset_ms
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The venue.
+    pub fn venue(&self) -> &V {
+        &self.venue
+    }
+
+    /// The engine (books, risk, strategy).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The report of the reconciliation done at start.
+    pub fn reconciliation(&self) -> &ReconcileReport {
+        &self.reconciliation
+    }
+
+    /// Orders that are not final yet.
+    pub fn working_orders(&self) -> impl Iterator<Item = (&ClientOrderId, &Working)> {
+        self.working.iter()
+    }
+
+    /// Counters since start.
+    pub fn stats(&self) -> &RuntimeStats {
+        &self.stats
+    }
+
+    /// Closed candle → order on the wire, including the durable intent write.
+    pub fn latency(&self) -> &LatencyStats {
+        &self.latency
+    }
+
+    /// Whether trading is halted by the kill switch.
+    pub fn halted(&self) -> bool {
+        self.kill_switch.engaged
+    }
+
+    fn stopping(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    /// Runs ticks until the shutdown signal, then stops gracefully: no new entries, working
+    /// entries cancelled if configured, every write finished.
+    pub async fn run(mut self) -> Result<RunSummary, RuntimeError> {
+        let interval = Duration::from_millis(self.opts.bot.poll_interval_ms);
+        let mut shutdown = self.shutdown.clone();
+        while !self.stopping() {
+            let started = Instant::now();
+            self.tick().await?;
+            let rest = interval.saturating_sub(started.elapsed());
+            tokio::select! {
+                _ = tokio::time::sleep(rest) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        self.stop().await
+    }
+
+    /// One iteration of the loop (see the module documentation).
+    pub async fn tick(&mut self) -> Result<(), RuntimeError> {
+        self.stats.ticks += 1;
+        self.apply_stored_kill_switch().await?;
+        let closed = self.poll_market().await;
+        self.sync_working().await?;
+        let now = self.now_ms();
+        let mut out = Vec::new();
+        // Protection first (prices of the closed candles since it was armed, then the last
+        // price), then the books, then the strategy.
+        for (pair, candles) in closed.iter().enumerate() {
+            for c in candles {
+                let armed_before = self
+                    .engine
+                    .triggers(pair)
+                    .is_some_and(|t: &Triggers| t.armed_at_ms <= c.open_time_ms);
+                if armed_before {
+                    self.engine.on_price(pair, c.low, c.high, now, &mut out);
+                }
+                self.engine.observe_close(pair, c);
+            }
+            if let Some(p) = self.feeds[pair].last_price {
+                self.engine.on_price(pair, p, p, now, &mut out);
+            }
+        }
+        self.engine.mark(now);
+        if !self.stopping() {
+            for (pair, candles) in closed.iter().enumerate() {
+                for c in candles {
+                    let ohlcv = Ohlcv::from_candle(c);
+                    self.engine.on_bar_at(pair, c, &ohlcv, now, &mut out);
+                }
+            }
+        }
+        self.engine.sweep_dust(now, &mut out);
+        self.check_automatic_kill_switch(&mut out).await?;
+        self.pending.extend(out);
+        self.execute_pending().await?;
+        self.candle_seen = None;
+        self.store_closed_candles(&closed).await;
+        self.save_state(false).await?;
+        Ok(())
+    }
+
+    /// Polls every pair's klines; returns the newly closed candles of each pair.
+    async fn poll_market(&mut self) -> Vec<Vec<Candle>> {
+        let bar = self.timeframe.millis();
+        let mut out = vec![Vec::new(); self.feeds.len()];
+        for (pair, new_closed) in out.iter_mut().enumerate() {
+            let feed = &self.feeds[pair];
+            let query = KlineQuery {
+                symbol: feed.symbol.clone(),
+                timeframe: self.timeframe,
+                start_ms: feed.last_closed_ms.map(|t| t + bar),
+                end_ms: None,
+                limit: Some(1000),
+            };
+            let klines = match self.venue.klines(&query).await {
+                Ok(k) => k,
+                Err(e) => {
+                    let feed = &mut self.feeds[pair];
+                    feed.failures += 1;
+                    self.stats.venue_errors += 1;
+                    if feed.failures == 1 || feed.failures.is_power_of_two() {
+                        tracing::warn!(pair = %feed.symbol, error = %e, failures = feed.failures, "market data poll failed");
+                    }
+                    continue;
+                }
+            };
+            let seen = Instant::now();
+            let feed = &mut self.feeds[pair];
+            feed.failures = 0;
+            feed.last_data = Some(seen);
+            let Some((forming, closed)) = klines.split_last() else {
+                continue;
+            };
+            feed.last_price = Some(forming.candle.close);
+            for k in closed {
+                if feed
+                    .last_closed_ms
+                    .is_none_or(|t| k.candle.open_time_ms > t)
+                {
+                    feed.last_closed_ms = Some(k.candle.open_time_ms);
+                    new_closed.push(k.candle);
+                }
+            }
+            if !new_closed.is_empty() {
+                self.candle_seen = Some(seen);
+                for c in new_closed.iter() {
+                    self.venue.observe_closed(&self.feeds[pair].symbol, c);
+                }
+            }
+        }
+        out
+    }
+
+    /// Stores the closed candles in `market_data` (best effort: a failure is counted, the
+    /// candles are not needed for trading).
+    async fn store_closed_candles(&mut self, closed: &[Vec<Candle>]) {
+        for (pair, candles) in closed.iter().enumerate() {
+            if candles.is_empty() {
+                continue;
+            }
+            let op = WriteOp::Candles {
+                symbol: self.feeds[pair].symbol.clone(),
+                timeframe: self.timeframe,
+                candles: candles.clone(),
+            };
+            if let Err(e) = self.store.write(op).await {
+                self.stats.store_errors += 1;
+                tracing::warn!(error = %e, "storing candles failed");
+            }
+        }
+    }
+
+    /// Reads the stored kill switch; applies an engage or a reset made elsewhere (CLI, API).
+    async fn apply_stored_kill_switch(&mut self) -> Result<(), RuntimeError> {
+        let stored: Option<KillSwitchRecord> =
+            match control::read_state(&self.store, &self.bot_id, KILL_SWITCH_KEY).await {
+                Ok(s) => s,
+                Err(RuntimeError::Store(e)) => {
+                    self.stats.store_errors += 1;
+                    tracing::warn!(error = %e, "reading the kill switch failed");
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            };
+        let stored = stored.unwrap_or_default();
+        if stored == self.kill_switch {
+            return Ok(());
+        }
+        let now = self.now_ms();
+        let mut out = Vec::new();
+        if stored.engaged && !self.engine.risk().kill_switch_engaged() {
+            let reason = stored
+                .reason
+                .clone()
+                .unwrap_or_else(|| "no reason given".into());
+            tracing::warn!(%reason, source = %stored.source, "kill switch engaged");
+            self.engine
+                .engage_kill_switch(&reason, now, stored.close_positions, &mut out);
+        } else if !stored.engaged && self.engine.risk().kill_switch_engaged() {
+            tracing::warn!(source = %stored.source, "kill switch reset");
+            self.engine.reset_kill_switch(now, &mut out);
+        }
+        self.kill_switch = stored;
+        self.pending.extend(out);
+        self.execute_pending().await?;
+        self.save_state(true).await
+    }
+
+    /// The risk manager engaged the kill switch by itself (a hard drawdown): cancel, close if
+    /// configured, and store the switch so that a restart keeps it.
+    async fn check_automatic_kill_switch(
+        &mut self,
+        out: &mut Vec<Command>,
+    ) -> Result<(), RuntimeError> {
+        if !self.engine.risk().kill_switch_engaged() || self.kill_switch.engaged {
+            return Ok(());
+        }
+        let reason = self
+            .engine
+            .risk()
+            .state()
+            .kill_switch
+            .reason
+            .clone()
+            .unwrap_or_else(|| "risk manager".into());
+        self.engage_kill_switch(&reason, "risk", self.opts.risk.close_on_kill, out)
+            .await
+    }
+
+    /// Engages the kill switch from inside the runtime (risk manager, reconciliation) and
+    /// stores it.
+    pub(crate) async fn engage_kill_switch(
+        &mut self,
+        reason: &str,
+        source: &str,
+        close_positions: bool,
+        out: &mut Vec<Command>,
+    ) -> Result<(), RuntimeError> {
+        let now = self.now_ms();
+        tracing::error!(%reason, %source, "kill switch engaged automatically");
+        self.engine
+            .engage_kill_switch(reason, now, close_positions, out);
+        let record = KillSwitchRecord::engaged(reason, source, close_positions, now);
+        control::set_kill_switch(&self.store, &self.bot_id, &record).await?;
+        self.kill_switch = record;
+        Ok(())
+    }
+
+    /// Stores the risk state and the protection levels when they changed, and the status
+    /// heartbeat at most once a second (`force`: now).
+    pub(crate) async fn save_state(&mut self, force: bool) -> Result<(), RuntimeError> {
+        let now = self.now_ms();
+        let risk = serde_json::to_value(self.engine.risk().state()).unwrap_or_default();
+        if self.saved_risk.as_ref() != Some(&risk) {
+            match control::write_state(&self.store, &self.bot_id, RISK_KEY, &risk, now).await {
+                Ok(()) => self.saved_risk = Some(risk),
+                Err(e) => self.note_store_error("saving the risk state", e)?,
+            }
+        }
+        let triggers: BTreeMap<String, Triggers> = (0..self.feeds.len())
+            .filter_map(|p| Some((self.feeds[p].symbol.to_string(), *self.engine.triggers(p)?)))
+            .collect();
+        let triggers = serde_json::to_value(triggers).unwrap_or_default();
+        if self.saved_triggers.as_ref() != Some(&triggers) {
+            match control::write_state(&self.store, &self.bot_id, TRIGGERS_KEY, &triggers, now)
+                .await
+            {
+                Ok(()) => self.saved_triggers = Some(triggers),
+                Err(e) => self.note_store_error("saving the protection levels", e)?,
+            }
+        }
+        let due = self
+            .last_status
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+        if force || due {
+            let status = self.status("trading");
+            match control::write_state(&self.store, &self.bot_id, STATUS_KEY, &status, now).await {
+                Ok(()) => self.last_status = Some(Instant::now()),
+                Err(e) => self.note_store_error("saving the status", e)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// A store failure inside the loop: counted and logged, retried at the next tick; a bad
+    /// state value is returned.
+    pub(crate) fn note_store_error(
+        &mut self,
+        what: &str,
+        e: RuntimeError,
+    ) -> Result<(), RuntimeError> {
+        match e {
+            RuntimeError::Store(e) => {
+                self.stats.store_errors += 1;
+                tracing::warn!(error = %e, "{what} failed; retrying at the next tick");
+                Ok(())
+            }
+            other => Err(other),
+        }
+    }
+
+    /// The status as `aurum status` and the API show it.
+    pub fn status(&self, state: &str) -> RuntimeStatus {
+        RuntimeStatus::build(self, state)
+    }
+
+    /// The graceful stop: no new entries; working entries cancelled when configured; state
+    /// stored; the store closed after its queued writes.
+    async fn stop(mut self) -> Result<RunSummary, RuntimeError> {
+        tracing::info!("stopping: no new entries");
+        if self.opts.bot.cancel_entries_on_shutdown {
+            let entries: Vec<_> = self
+                .working
+                .iter()
+                .filter(|(_, w)| w.is_entry())
+                .map(|(id, w)| Command::Cancel {
+                    pair: w.pair,
+                    id: id.clone(),
+                })
+                .collect();
+            self.pending.extend(entries);
+            self.execute_pending().await?;
+        }
+        self.save_state(true).await?;
+        let now = self.now_ms();
+        let status = self.status("stopped");
+        if let Err(e) =
+            control::write_state(&self.store, &self.bot_id, STATUS_KEY, &status, now).await
+        {
+            tracing::warn!(error = %e, "saving the final status failed");
+        }
+        let summary = RunSummary {
+            ticks: self.stats.ticks,
+            orders_sent: self.stats.orders_sent,
+            fills: self.stats.fills,
+        };
+        let store = self.store.clone();
+        drop(self);
+        store.close().await;
+        Ok(summary)
+    }
+}

@@ -1,0 +1,176 @@
+//! What a running bot reports about itself: counters, the candle-to-wire latency, and the
+//! status heartbeat stored for `aurum status` (and the API).
+
+use crate::runtime::Runtime;
+use crate::venue::{Venue, wall_ms};
+use aurum_core::Money;
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Counters since the runtime started.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeStats {
+    /// Loop iterations.
+    pub ticks: u64,
+    /// Orders sent (intents stored and handed to the venue).
+    pub orders_sent: u64,
+    /// Fills stored.
+    pub fills: u64,
+    /// Orders the venue refused.
+    pub rejects: u64,
+    /// Placements whose outcome was unknown at first.
+    pub unknown_outcomes: u64,
+    /// Intents found never sent.
+    pub never_sent: u64,
+    /// Failed venue requests (retried).
+    pub venue_errors: u64,
+    /// Failed store requests (retried).
+    pub store_errors: u64,
+}
+
+/// Closed candle → order on the wire, in microseconds: from the moment the poll that brought
+/// the closed candle answered, through the strategy, the risk manager and the durable intent
+/// write, to the request being handed to the venue's client.
+#[derive(Debug, Clone)]
+pub struct LatencyStats {
+    hist: Histogram<u64>,
+}
+
+impl Default for LatencyStats {
+    fn default() -> Self {
+        LatencyStats {
+            // 1 µs to 60 s, 3 significant digits.
+            hist: Histogram::new_with_bounds(1, 60_000_000, 3)
+                .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!())),
+        }
+    }
+}
+
+/// A summary of the latency histogram.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    /// Samples.
+    pub count: u64,
+    /// Median, µs.
+    pub p50_us: u64,
+    /// 90th percentile, µs.
+    pub p90_us: u64,
+    /// 99th percentile, µs.
+    pub p99_us: u64,
+    /// Largest, µs.
+    pub max_us: u64,
+}
+
+impl LatencyStats {
+    /// Records one sample.
+    pub fn record(&mut self, d: Duration) {
+        let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1);
+        // Samples beyond the bounds are clamped.
+        let _ = self.hist.record(us.min(self.hist.high()));
+    }
+
+    /// The percentiles.
+    pub fn summary(&self) -> LatencySummary {
+        LatencySummary {
+            count: self.hist.len(),
+            p50_us: self.hist.value_at_quantile(0.50),
+            p90_us: self.hist.value_at_quantile(0.90),
+            p99_us: self.hist.value_at_quantile(0.99),
+            max_us: self.hist.max(),
+        }
+    }
+}
+
+/// One pair as the status shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairStatus {
+    /// Open time of the newest closed candle.
+    pub last_closed_ms: Option<i64>,
+    /// The last price seen.
+    pub last_price: Option<Money>,
+    /// Time since market data last arrived, ms.
+    pub data_age_ms: Option<u64>,
+    /// Base quantity held.
+    pub position: Option<Money>,
+}
+
+/// The heartbeat a running bot stores about once a second (`engine_state` key `status`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuntimeStatus {
+    /// `trading`, `stopped`.
+    pub state: String,
+    /// `live` or `paper`.
+    pub mode: String,
+    /// Whether the kill switch halts trading.
+    pub halted: bool,
+    /// The process.
+    pub pid: u32,
+    /// When it started (venue clock, ms).
+    pub started_at_ms: i64,
+    /// When this was written (wall clock, ms): a stale heartbeat means the bot is not running.
+    pub heartbeat_ms: i64,
+    /// Equity at the last mark (quote asset).
+    pub equity: Money,
+    /// Free quote cash.
+    pub cash: Money,
+    /// Orders not final yet.
+    pub working_orders: usize,
+    /// Round trips closed since start.
+    pub trades_closed: usize,
+    /// By pair.
+    pub pairs: BTreeMap<String, PairStatus>,
+    /// Counters since start.
+    pub stats: RuntimeStats,
+    /// Candle → wire latency since start.
+    pub latency: LatencySummary,
+    /// What the strategy reports (phase, progress).
+    pub strategy: serde_json::Value,
+}
+
+impl RuntimeStatus {
+    /// The status of a runtime now.
+    pub fn build<V: Venue>(rt: &Runtime<V>, state: &str) -> RuntimeStatus {
+        let pairs = rt
+            .feeds
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let position = rt
+                    .engine
+                    .portfolio()
+                    .position(&f.symbol)
+                    .map(|p| p.quantity);
+                let _ = i;
+                (
+                    f.symbol.to_string(),
+                    PairStatus {
+                        last_closed_ms: f.last_closed_ms,
+                        last_price: f.last_price,
+                        data_age_ms: f
+                            .last_data
+                            .map(|t| u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX)),
+                        position,
+                    },
+                )
+            })
+            .collect();
+        RuntimeStatus {
+            state: state.to_string(),
+            mode: rt.venue.mode().to_string(),
+            halted: rt.kill_switch.engaged,
+            pid: std::process::id(),
+            started_at_ms: rt.started_at_ms,
+            heartbeat_ms: wall_ms(),
+            equity: rt.engine.equity(),
+            cash: rt.engine.cash(),
+            working_orders: rt.working.len(),
+            trades_closed: rt.engine.trades().len(),
+            pairs,
+            stats: rt.stats.clone(),
+            latency: rt.latency.summary(),
+            strategy: rt.engine.strategy_status(),
+        }
+    }
+}

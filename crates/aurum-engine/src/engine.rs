@@ -564,7 +564,13 @@ impl Engine {
         {
             return;
         }
-        let price = signal.limit.map_or(close, |l| l.price);
+        // A limit price on the venue's grid (down: a buy never pays more than asked), so the
+        // stored intent is exactly what is sent.
+        let limit = signal.limit.map(|l| aurum_strategy::strategy::LimitEntry {
+            price: self.config.pairs[pair].round_price(l.price, aurum_core::Rounding::Down),
+            ..l
+        });
+        let price = limit.map_or(close, |l| l.price);
         let limits = self.strategy.limits(self.equity);
         let request = EntryRequest {
             now_ms,
@@ -593,21 +599,21 @@ impl Engine {
             }
         };
         let protection = Protection::of(signal);
-        let (order_type, sim) = match signal.limit {
+        let (order_type, sim) = match limit {
             Some(l) => (OrderType::Limit, SimKind::Limit { price: l.price }),
             None => (OrderType::Market, SimKind::Market),
         };
         let mut intent = self.intent(pair, Side::Buy, order_type, now_ms);
-        match (signal.sizing, signal.limit) {
+        match (signal.sizing, limit) {
             // "Stake all" at market: spend the cash at the fill price (see the matcher).
             (Sizing::AllCash, None) => intent.quote_quantity = Some(cash),
             _ => intent.quantity = Some(approved.quantity),
         }
-        if let Some(l) = signal.limit {
+        if let Some(l) = limit {
             intent.price = Some(l.price);
             intent.time_in_force = Some(TimeInForce::Gtc);
         }
-        let expire_after_bars = signal.limit.and_then(|l| l.expire_after_bars);
+        let expire_after_bars = limit.and_then(|l| l.expire_after_bars);
         self.pairs[pair].pending_entry = Some(PendingEntry {
             id: intent.client_order_id.clone(),
             protection,

@@ -93,7 +93,8 @@ pub struct Runtime<V: Venue> {
     /// Reconciliation at start: venue reports are stored, the engine is not told (it is
     /// rebuilt from the store afterwards).
     pub(crate) reconciling: bool,
-    pub(crate) _lock: BotLock,
+    /// The bot's lock: nobody else runs this bot while it is held.
+    pub(crate) lock: BotLock,
 }
 
 /// How a run ended.
@@ -177,6 +178,9 @@ impl<V: Venue> Runtime<V> {
     /// One iteration of the loop (see the module documentation).
     pub async fn tick(&mut self) -> Result<(), RuntimeError> {
         self.stats.ticks += 1;
+        if !self.relock().await? {
+            return Ok(());
+        }
         self.apply_stored_kill_switch().await?;
         let closed = self.poll_market().await;
         self.sync_working().await?;
@@ -216,6 +220,28 @@ impl<V: Venue> Runtime<V> {
         self.store_closed_candles(&closed).await;
         self.save_state(false).await?;
         Ok(())
+    }
+
+    /// Makes sure the bot's lock is still held (a PostgreSQL session lock dies with its
+    /// connection): re-takes it when lost. `false`: not held now, so nothing may be sent this
+    /// tick. Another process holding it now is fatal.
+    async fn relock(&mut self) -> Result<bool, RuntimeError> {
+        if self.lock.is_held() {
+            return Ok(true);
+        }
+        match self.store.lock_bot(&self.bot_id).await {
+            Ok(lock) => {
+                tracing::warn!(bot = %self.bot_id, "the bot's lock was lost with its connection: taken again");
+                self.lock = lock;
+                Ok(true)
+            }
+            Err(e @ aurum_store::StoreError::BotLocked { .. }) => Err(e.into()),
+            Err(e) => {
+                self.stats.store_errors += 1;
+                tracing::warn!(error = %e, "the bot's lock is lost and cannot be taken again yet: not trading");
+                Ok(false)
+            }
+        }
     }
 
     /// Polls every pair's klines; returns the newly closed candles of each pair.

@@ -104,7 +104,7 @@ impl<V: Venue> Runtime<V> {
             shutdown,
             candle_seen: None,
             reconciling: false,
-            _lock: lock,
+            lock,
         };
         rt.register(strategy_name, &quote).await?;
         rt.fund(&quote).await?;

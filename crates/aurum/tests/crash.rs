@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
 /// One variant at a time: they share two cores.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const BOT: &str = "crash";
 
@@ -109,8 +109,8 @@ fn faults(rng: &mut ChaCha8Rng, n: usize) -> Faults {
         latency_ms: rng.random_range(1..4),
         error_rate: 0.02,
         drop_order_responses: rng.random_range(1..3),
-        drop_order_requests: u32::from(n % 2 == 0),
-        hold_order_responses: u32::from(n % 3 == 0),
+        drop_order_requests: u32::from(n.is_multiple_of(2)),
+        hold_order_responses: u32::from(n.is_multiple_of(3)),
         hold_ms: 800,
         burst_429: u32::from(n % 4 == 1),
         retry_after_s: 1,
@@ -462,13 +462,13 @@ async fn run_variant(variant: Variant) -> Totals {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_and_restart_keeps_the_store_equal_to_the_venue() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     run_variant(Variant::Plain).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_with_venue_faults_and_a_slow_writer() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let t = run_variant(Variant::FaultsAndSlowWriter).await;
     assert!(t.never_sent >= 1 || t.recovered_fills >= 1 || t.resolved_at_restart >= 1);
 }
@@ -479,7 +479,7 @@ async fn kill_9_on_postgres_with_its_connections_killed() {
         eprintln!("AURUM_TEST_PG_URL is not set: the PostgreSQL crash harness does not run");
         return;
     }
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL.lock().await;
     let t = run_variant(Variant::Postgres).await;
     assert!(t.pg_kills >= 1);
 }

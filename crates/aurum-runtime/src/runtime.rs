@@ -82,6 +82,7 @@ pub struct Runtime<V: Venue> {
     pub(crate) saved_risk: Option<serde_json::Value>,
     pub(crate) saved_triggers: Option<serde_json::Value>,
     pub(crate) stats: RuntimeStats,
+    pub(crate) day: crate::status::DayTracker,
     pub(crate) latency: LatencyStats,
     pub(crate) reconciliation: ReconcileReport,
     pub(crate) started_at_ms: i64,
@@ -204,6 +205,9 @@ impl<V: Venue> Runtime<V> {
             }
         }
         self.engine.mark(now);
+        if let Some(done) = self.day.on_equity(now, self.engine.equity()) {
+            self.store_day(done).await;
+        }
         if !self.stopping() {
             for (pair, candles) in closed.iter().enumerate() {
                 for c in candles {
@@ -217,6 +221,19 @@ impl<V: Venue> Runtime<V> {
         self.pending.extend(out);
         self.execute_pending().await?;
         self.candle_seen = None;
+        // The engine's closed round trips go to the day's row; none is kept in memory.
+        for t in self.engine.take_trades() {
+            self.stats.trades_closed += 1;
+            if t.exit_reason == "dust" {
+                self.stats.dust_closed += 1;
+            }
+            self.day.on_trade(&t);
+        }
+        if self.day.dirty
+            && let Some(row) = self.day.row.clone()
+        {
+            self.store_day(row).await;
+        }
         self.store_closed_candles(&closed).await;
         self.save_state(false).await?;
         Ok(())
@@ -294,6 +311,23 @@ impl<V: Venue> Runtime<V> {
             }
         }
         out
+    }
+
+    /// Stores a day's performance row (best effort: retried when it changes again).
+    async fn store_day(&mut self, day: aurum_store::DailyPerformance) {
+        let current = self.day.row.as_ref().is_some_and(|r| r.day == day.day);
+        let op = WriteOp::PerformanceDay {
+            bot_id: self.bot_id.clone(),
+            day,
+        };
+        match self.store.write(op).await {
+            Ok(_) if current => self.day.dirty = false,
+            Ok(_) => {}
+            Err(e) => {
+                self.stats.store_errors += 1;
+                tracing::warn!(error = %e, "storing the day's performance failed");
+            }
+        }
     }
 
     /// Stores the closed candles in `market_data` (best effort: a failure is counted, the

@@ -97,6 +97,7 @@ impl<V: Venue> Runtime<V> {
             saved_risk: None,
             saved_triggers: None,
             stats: RuntimeStats::default(),
+            day: Default::default(),
             latency: LatencyStats::default(),
             reconciliation: ReconcileReport::default(),
             started_at_ms: server,
@@ -141,6 +142,10 @@ impl<V: Venue> Runtime<V> {
             tracing::warn!(%reason, "the kill switch is engaged: not trading until it is reset");
             rt.engine
                 .engage_kill_switch(&reason, now, stored.close_positions, &mut out);
+        } else if rt.engine.risk().kill_switch_engaged() {
+            // The stored switch is the truth (an operator reset it while the bot was stopped);
+            // the risk state restored with the engine follows it.
+            rt.engine.reset_kill_switch(now, &mut out);
         }
         rt.kill_switch = stored;
         if !rt.reconciliation.ok && !rt.kill_switch.engaged {

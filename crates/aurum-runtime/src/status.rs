@@ -28,6 +28,10 @@ pub struct RuntimeStats {
     pub venue_errors: u64,
     /// Failed store requests (retried).
     pub store_errors: u64,
+    /// Round trips closed.
+    pub trades_closed: u64,
+    /// Positions written off as dust.
+    pub dust_closed: u64,
 }
 
 /// Closed candle → order on the wire, in microseconds: from the moment the poll that brought
@@ -118,7 +122,7 @@ pub struct RuntimeStatus {
     /// Orders not final yet.
     pub working_orders: usize,
     /// Round trips closed since start.
-    pub trades_closed: usize,
+    pub trades_closed: u64,
     /// By pair.
     pub pairs: BTreeMap<String, PairStatus>,
     /// Counters since start.
@@ -135,14 +139,12 @@ impl RuntimeStatus {
         let pairs = rt
             .feeds
             .iter()
-            .enumerate()
-            .map(|(i, f)| {
+            .map(|f| {
                 let position = rt
                     .engine
                     .portfolio()
                     .position(&f.symbol)
                     .map(|p| p.quantity);
-                let _ = i;
                 (
                     f.symbol.to_string(),
                     PairStatus {
@@ -166,11 +168,71 @@ impl RuntimeStatus {
             equity: rt.engine.equity(),
             cash: rt.engine.cash(),
             working_orders: rt.working.len(),
-            trades_closed: rt.engine.trades().len(),
+            trades_closed: rt.stats.trades_closed,
             pairs,
             stats: rt.stats.clone(),
             latency: rt.latency.summary(),
             strategy: rt.engine.strategy_status(),
+        }
+    }
+}
+
+/// The current UTC day's performance, kept by the runtime and stored as `performance_daily`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DayTracker {
+    /// Day number since the Unix epoch.
+    pub day: Option<i64>,
+    /// The row being built.
+    pub row: Option<aurum_store::DailyPerformance>,
+    /// Whether it changed since it was last stored.
+    pub dirty: bool,
+}
+
+impl DayTracker {
+    /// The equity at `now_ms`; a new UTC day starts a new row. Returns the finished row of the
+    /// previous day, if the day changed.
+    pub fn on_equity(
+        &mut self,
+        now_ms: i64,
+        equity: Money,
+    ) -> Option<aurum_store::DailyPerformance> {
+        let day = aurum_core::performance::day_index(now_ms);
+        let mut finished = None;
+        if self.day != Some(day) {
+            finished = self.row.take();
+            self.day = Some(day);
+            self.row = Some(aurum_store::DailyPerformance {
+                day: aurum_core::performance::utc_day(now_ms),
+                start_equity: equity,
+                end_equity: equity,
+                realised_pnl: Money::ZERO,
+                fees: Money::ZERO,
+                trades: 0,
+                wins: 0,
+                losses: 0,
+            });
+            self.dirty = true;
+        } else if let Some(r) = self.row.as_mut()
+            && r.end_equity != equity
+        {
+            r.end_equity = equity;
+            self.dirty = true;
+        }
+        finished
+    }
+
+    /// A round trip closed today.
+    pub fn on_trade(&mut self, trade: &aurum_core::Trade) {
+        if let Some(r) = self.row.as_mut() {
+            r.realised_pnl += trade.pnl;
+            r.fees += trade.fees;
+            r.trades += 1;
+            if trade.is_win() {
+                r.wins += 1;
+            } else if trade.is_loss() {
+                r.losses += 1;
+            }
+            self.dirty = true;
         }
     }
 }

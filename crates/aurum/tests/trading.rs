@@ -1,0 +1,240 @@
+//! `aurum live`, `aurum paper`, `aurum status` and `aurum kill-switch` as an operator runs them,
+//! against an in-process simulator: graceful shutdown on SIGTERM, the persisted kill switch
+//! across restarts, and the refusals that protect real money and secrets.
+
+use aurum_sim::{EXAMPLE_API_KEY, EXAMPLE_API_SECRET, SimConfig, SimHandle};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn config(db: &str) -> String {
+    format!(
+        r#"[store]
+url = "sqlite://{db}"
+
+[bot]
+id = "op"
+strategy = "churn"
+pairs = ["BTC/USDT", "ETH/USDT"]
+poll_interval_ms = 20
+warmup_candles = 30
+
+[bot.params]
+quote = "12"
+expire_after_bars = "50"
+hold_bars = "2"
+
+[risk]
+max_open_positions = 10
+max_trades_per_day = 1000000
+min_trade = "0"
+max_risk_per_trade = "1"
+daily_loss_limit_pct = "1"
+drawdown_limit_pct = "1"
+max_consecutive_losses = 1000000
+
+[paper]
+store_url = "sqlite://{db}.paper"
+
+[exchange]
+recv_window_ms = 1000
+"#
+    )
+}
+
+async fn sim() -> SimHandle {
+    aurum_sim::spawn(
+        SimConfig {
+            history: Some(300),
+            advance_every: Some(Duration::from_millis(50)),
+            ..SimConfig::default()
+        }
+        .starting_now(),
+    )
+    .await
+    .unwrap()
+}
+
+fn aurum(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_aurum"));
+    c.current_dir(dir)
+        .arg("--config")
+        .arg(dir.join("aurum.toml"))
+        .env_remove("AURUM__STORE__URL")
+        .env_remove("AURUM_API_KEY")
+        .env_remove("AURUM_API_SECRET");
+    c
+}
+
+fn with_keys(mut c: Command) -> Command {
+    c.env("AURUM_API_KEY", EXAMPLE_API_KEY)
+        .env("AURUM_API_SECRET", EXAMPLE_API_SECRET);
+    c
+}
+
+fn run(mut c: Command) -> Output {
+    c.output().expect("aurum runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Starts `aurum <args>` in the background, waits until it trades, then sends SIGTERM after
+/// `run_for` and returns its output.
+async fn run_then_sigterm(mut c: Command, run_for: Duration) -> Output {
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let child = c
+        .stdout(log.reopen().unwrap())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while !std::fs::read_to_string(log.path())
+        .unwrap()
+        .contains("reconciliation:")
+    {
+        assert!(t.elapsed() < Duration::from_secs(60), "no start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(run_for).await;
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    out.stdout = std::fs::read(log.path()).unwrap();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_gracefully_and_the_kill_switch_survives_restarts() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("aurum.toml"), config("live.db")).unwrap();
+    let url = sim.base_url();
+
+    let mut c = with_keys(aurum(dir.path()));
+    c.args(["live", "--base-url", &url]);
+    let out = run_then_sigterm(c, Duration::from_millis(1500)).await;
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("shutting down: no new entries"), "{all}");
+    assert!(all.contains("stopped: "), "{all}");
+    // Working entries were cancelled on the way out: nothing of the bot is open on the venue.
+    {
+        let engine = sim.sim.engine.lock();
+        assert!(engine.orders().len() >= 2, "it traded");
+        assert_eq!(engine.open_orders().count(), 0);
+    }
+
+    // Status of a stopped bot.
+    let mut s = aurum(dir.path());
+    s.arg("status");
+    let o = run(s);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("bot op (live, strategy churn)"), "{t}");
+    assert!(t.contains("not running"), "{t}");
+    assert!(t.contains("kill switch: released"), "{t}");
+    assert!(t.contains("reconciliation: ok"), "{t}");
+
+    // Engage the kill switch while stopped; a start keeps it engaged and sends nothing.
+    let mut k = aurum(dir.path());
+    k.args(["kill-switch", "engage", "--reason", "maintenance window"]);
+    let o = run(k);
+    assert!(o.status.success(), "{}", text(&o));
+    let orders_before = sim.sim.engine.lock().orders().len();
+    let mut c = with_keys(aurum(dir.path()));
+    c.args(["live", "--base-url", &url]);
+    let out = run_then_sigterm(c, Duration::from_millis(800)).await;
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("the kill switch is engaged"), "{all}");
+    assert_eq!(sim.sim.engine.lock().orders().len(), orders_before);
+    let mut s = aurum(dir.path());
+    s.args(["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&run(s).stdout).unwrap();
+    assert_eq!(v["kill_switch"]["engaged"], true);
+    assert_eq!(v["kill_switch"]["reason"], "maintenance window");
+    assert_eq!(v["kill_switch"]["source"], "cli");
+    assert_eq!(v["running"], false);
+
+    // Reset: trading resumes.
+    let mut k = aurum(dir.path());
+    k.args(["kill-switch", "reset"]);
+    assert!(run(k).status.success());
+    let mut c = with_keys(aurum(dir.path()));
+    c.args(["live", "--base-url", &url]);
+    let out = run_then_sigterm(c, Duration::from_millis(1000)).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(sim.sim.engine.lock().orders().len() > orders_before);
+
+    // The store is sound after all of it.
+    let mut d = aurum(dir.path());
+    d.args(["db", "check"]);
+    let o = run(d);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paper_runs_on_its_own_store_without_credentials() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("aurum.toml"), config("live.db")).unwrap();
+    let mut c = aurum(dir.path());
+    c.args(["paper", "--base-url", &sim.base_url()]);
+    let out = run_then_sigterm(c, Duration::from_millis(1000)).await;
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("aurum paper: bot op"), "{all}");
+    assert!(dir.path().join("live.db.paper").exists());
+    assert!(
+        !dir.path().join("live.db").exists(),
+        "paper never touches the live store"
+    );
+    // The simulator's account saw no order.
+    assert!(sim.sim.engine.lock().orders().is_empty());
+    let mut s = aurum(dir.path());
+    s.args(["status", "--paper", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&run(s).stdout).unwrap();
+    assert_eq!(v["bot"]["mode"], "paper");
+    assert_eq!(v["status"]["state"], "stopped");
+}
+
+#[test]
+fn live_refuses_mainnet_without_confirmation_missing_keys_and_open_secret_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("aurum.toml"), config("live.db")).unwrap();
+    let mut c = with_keys(aurum(dir.path()));
+    c.arg("live");
+    let t = text(&run(c));
+    assert!(t.contains("is Binance mainnet: real money"), "{t}");
+
+    let mut c = aurum(dir.path());
+    c.args(["live", "--base-url", "http://127.0.0.1:9"]);
+    let t = text(&run(c));
+    assert!(t.contains("live trading needs API credentials"), "{t}");
+
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "s3cr3t-value\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let mut c = aurum(dir.path());
+    c.env("AURUM__EXCHANGE__API_SECRET_FILE", &secret)
+        .env("AURUM_API_KEY", "k")
+        .args(["live", "--base-url", "http://127.0.0.1:9"]);
+    let t = text(&run(c));
+    assert!(t.contains("can be read by others (mode 644)"), "{t}");
+    assert!(!t.contains("s3cr3t-value"), "the secret leaked: {t}");
+}

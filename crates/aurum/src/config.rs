@@ -111,18 +111,29 @@ mod tests {
     }
 
     #[test]
-    fn the_readme_example_config_loads() {
+    fn the_readme_example_configs_load() {
         let readme = include_str!("../../../README.md");
-        let start = readme.find("```toml\n").expect("README has a toml block") + 8;
-        let len = readme[start..].find("```").expect("closed block");
-        let example = &readme[start..start + len];
+        let blocks: Vec<&str> = readme
+            .split("```toml\n")
+            .skip(1)
+            .map(|b| b.split("```").next().expect("closed block"))
+            .collect();
+        assert_eq!(blocks.len(), 2, "the README's toml examples");
         figment::Jail::expect_with(|jail| {
-            jail.create_file("readme.toml", example)?;
+            jail.create_file("readme.toml", blocks[0])?;
             let c =
                 AppConfig::load(Some(Path::new("readme.toml"))).map_err(|e| format!("{e:#}"))?;
             assert_eq!(c.store.pool.pool_size, 10);
             assert_eq!(c.risk.min_trade, Decimal::from(5));
             assert_eq!(c.backtest.fee, Decimal::new(1, 3));
+            jail.create_file("bot.toml", blocks[1])?;
+            let c = AppConfig::load(Some(Path::new("bot.toml"))).map_err(|e| format!("{e:#}"))?;
+            c.bot.validate().map_err(|e| e.to_string())?;
+            assert_eq!(c.bot.pairs, ["BTC/USDT", "ETH/USDT"]);
+            assert_eq!(c.bot.poll_interval_ms, 1000);
+            assert_eq!(c.paper.cash, Decimal::from(50));
+            assert_eq!(c.paper.store_url, "sqlite://aurum-paper.db");
+            assert_eq!(c.exchange.recv_window_ms, 5000);
             Ok(())
         });
     }

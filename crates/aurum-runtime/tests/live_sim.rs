@@ -194,3 +194,96 @@ async fn live_trading_keeps_the_store_equal_to_the_venue_through_partial_fills_a
     rt.tick().await.unwrap();
     assert_eq!(rt.stats().orders_sent, sent);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trades_made_behind_the_bots_back_halt_it_at_the_next_start() {
+    use aurum_core::{ClientOrderId, OrderIntent, OrderType, Side, Symbol};
+    use aurum_exchange::Exchange;
+    let sim = aurum_sim::spawn(sim_config()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (_tx, rx) = watch::channel(false);
+    let mut rt = Runtime::start(client(&sim), store(&dir).await, options("t"), rx.clone())
+        .await
+        .unwrap();
+    for _ in 0..6 {
+        advance(&sim);
+        rt.tick().await.unwrap();
+    }
+    drop(rt);
+    // Someone buys ETH by hand on the same account, and an order appears under the bot's ids.
+    let manual = client(&sim);
+    let intent = |id: &str, qty| OrderIntent {
+        client_order_id: ClientOrderId::new(id).unwrap(),
+        symbol: Symbol::new("ETH", "USDT").unwrap(),
+        side: Side::Buy,
+        order_type: OrderType::Market,
+        time_in_force: None,
+        quantity: Some(qty),
+        quote_quantity: None,
+        price: None,
+        stop_price: None,
+        trailing_delta_bps: None,
+        created_at_ms: 0,
+    };
+    manual
+        .place_order(&intent("by-hand-1", dec!(0.01)))
+        .await
+        .unwrap();
+    // A resting limit buy 10 % below the market.
+    let last = manual
+        .ticker_price(&Symbol::new("ETH", "USDT").unwrap())
+        .await
+        .unwrap();
+    let mut resting = intent("au-t-999999", dec!(0.01));
+    resting.order_type = OrderType::Limit;
+    resting.time_in_force = Some(aurum_core::TimeInForce::Gtc);
+    resting.price = Some(last * dec!(0.9));
+    manual.place_order(&resting).await.unwrap();
+
+    let rt = Runtime::start(client(&sim), store(&dir).await, options("t"), rx)
+        .await
+        .unwrap();
+    let r = rt.reconciliation();
+    assert!(!r.ok);
+    assert!(rt.halted(), "drift must halt trading");
+    let eth = r.balances.iter().find(|b| b.asset == "ETH").unwrap();
+    assert!(!eth.ok);
+    // 0.01 ETH bought by hand, the commission (0.1 %) taken in ETH.
+    assert_eq!(eth.venue - eth.ledger, dec!(0.00999));
+    assert!(
+        r.drift
+            .iter()
+            .any(|d| d.starts_with("ETH: the venue holds")),
+        "{:?}",
+        r.drift
+    );
+    assert!(
+        r.drift
+            .iter()
+            .any(|d| d.contains("au-t-999999") && d.ends_with("is not in the store")),
+        "{:?}",
+        r.drift
+    );
+    assert_eq!(r.unknown_venue_orders.len(), 1);
+    assert!(
+        r.foreign_trades
+            .iter()
+            .any(|t| t.starts_with("ETH/USDT trade")),
+        "{:?}",
+        r.foreign_trades
+    );
+    let stored: KillSwitchRecord = control::read_state(rt.store(), "t", control::KILL_SWITCH_KEY)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.engaged);
+    assert_eq!(stored.source, "reconciliation");
+    assert!(stored.reason.unwrap().starts_with("reconciliation: "));
+    // The report is stored for `aurum status`.
+    let report: aurum_runtime::ReconcileReport =
+        control::read_state(rt.store(), "t", control::RECONCILIATION_KEY)
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(&report, r);
+}

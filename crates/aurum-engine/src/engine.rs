@@ -459,13 +459,19 @@ impl Engine {
     /// Feeds a historical closed candle to the strategy without acting on its signals (warm-up
     /// of indicators before live trading starts).
     pub fn warm_up(&mut self, pair: PairId, candle: &Candle, ohlcv: &Ohlcv) {
-        let close_ms = candle.open_time_ms + self.config.bar_ms;
         self.observe_close(pair, candle);
+        self.ask_strategy(pair, candle, ohlcv);
+        self.signals.clear();
+    }
+
+    /// Runs the strategy on a closed candle with the account as it is; its signals are left
+    /// in `self.signals`.
+    fn ask_strategy(&mut self, pair: PairId, candle: &Candle, ohlcv: &Ohlcv) {
         let cash = self.portfolio.balance(&self.quote);
         let open_positions = self.pairs.iter().filter(|p| p.held.is_some()).count();
         let state = &self.pairs[pair];
         let ctx = StrategyContext {
-            now_ms: close_ms,
+            now_ms: candle.open_time_ms + self.config.bar_ms,
             equity: self.equity,
             cash,
             position: state.held.as_ref(),
@@ -479,7 +485,6 @@ impl Engine {
         };
         self.signals.clear();
         self.strategy.on_bar(&ctx, &bar, &mut self.signals);
-        self.signals.clear();
     }
 
     /// Runs the strategy on a pair's closed candle at the candle's close time (backtests).
@@ -503,24 +508,7 @@ impl Engine {
         self.observe_close(pair, candle);
         self.risk.on_data(pair, close_ms);
         self.age_entry(pair, out);
-        let cash = self.portfolio.balance(&self.quote);
-        let open_positions = self.pairs.iter().filter(|p| p.held.is_some()).count();
-        let state = &self.pairs[pair];
-        let ctx = StrategyContext {
-            now_ms: close_ms,
-            equity: self.equity,
-            cash,
-            position: state.held.as_ref(),
-            open_positions,
-            pending_order: state.pending_entry.is_some() || state.pending_exit.is_some(),
-        };
-        let bar = Bar {
-            pair,
-            candle,
-            ohlcv: *ohlcv,
-        };
-        self.signals.clear();
-        self.strategy.on_bar(&ctx, &bar, &mut self.signals);
+        self.ask_strategy(pair, candle, ohlcv);
         if self.signals.is_empty() {
             return;
         }

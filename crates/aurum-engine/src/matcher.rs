@@ -217,20 +217,21 @@ impl Matcher {
         fills: &mut Vec<SimFill>,
         rejects: &mut Vec<SimReject>,
     ) {
-        let mut i = 0;
-        while i < self.orders.len() {
-            if self.orders[i].pair != pair || self.orders[i].kind != SimKind::Market {
-                i += 1;
-                continue;
-            }
-            let order = self.orders.remove(i);
-            let price = if slip {
-                self.slipped(price, order.side)
-            } else {
-                price
-            };
-            self.execute(order, price, ts_ms, filters, cash, fills, rejects);
-        }
+        let slippage = if slip { self.slippage } else { Decimal::ZERO };
+        self.execute_where(
+            |o| {
+                (o.pair == pair && o.kind == SimKind::Market).then(|| match o.side {
+                    _ if slippage.is_zero() => price,
+                    Side::Buy => price * (Decimal::ONE + slippage),
+                    Side::Sell => price * (Decimal::ONE - slippage),
+                })
+            },
+            ts_ms,
+            filters,
+            cash,
+            fills,
+            rejects,
+        );
     }
 
     /// Fills the pair's resting limit buys that this candle reaches: at the open when it opened
@@ -245,29 +246,39 @@ impl Matcher {
         fills: &mut Vec<SimFill>,
         rejects: &mut Vec<SimReject>,
     ) {
-        let mut i = 0;
-        while i < self.orders.len() {
-            let o = &self.orders[i];
-            let hit = match o.kind {
+        self.execute_where(
+            |o| match o.kind {
                 SimKind::Limit { price } if o.pair == pair && candle.low <= price => {
                     Some(candle.open.min(price))
                 }
                 _ => None,
-            };
-            let Some(price) = hit else {
+            },
+            candle.open_time_ms,
+            filters,
+            cash,
+            fills,
+            rejects,
+        );
+    }
+
+    /// Executes, in order, every waiting order to which `price_of` gives a price.
+    fn execute_where(
+        &mut self,
+        price_of: impl Fn(&SimOrder) -> Option<Price>,
+        ts_ms: i64,
+        filters: &SymbolFilters,
+        cash: &mut Money,
+        fills: &mut Vec<SimFill>,
+        rejects: &mut Vec<SimReject>,
+    ) {
+        let mut i = 0;
+        while i < self.orders.len() {
+            let Some(price) = price_of(&self.orders[i]) else {
                 i += 1;
                 continue;
             };
             let order = self.orders.remove(i);
-            self.execute(
-                order,
-                price,
-                candle.open_time_ms,
-                filters,
-                cash,
-                fills,
-                rejects,
-            );
+            self.execute(order, price, ts_ms, filters, cash, fills, rejects);
         }
     }
 

@@ -22,14 +22,10 @@ fn real(path: &str) -> Vec<Candle> {
 
 /// Limits that never bind, so the run shows the strategy and the fill rules alone.
 fn permissive() -> RiskManager {
+    // Sizing by the strategy (stake all), not by a risk fraction.
     let config = RiskConfig {
-        max_open_positions: 1000,
-        max_trades_per_day: 100_000,
-        daily_loss_limit_pct: Decimal::ONE,
-        drawdown_limit_pct: Decimal::ONE,
-        max_consecutive_losses: u32::MAX,
-        min_trade: Decimal::ZERO,
-        ..RiskConfig::default()
+        max_risk_per_trade: RiskConfig::default().max_risk_per_trade,
+        ..RiskConfig::unrestricted()
     };
     RiskManager::new(config, i64::MAX / 4).unwrap()
 }

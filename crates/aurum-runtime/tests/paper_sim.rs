@@ -28,16 +28,7 @@ fn options() -> RuntimeOptions {
             warmup_candles: 30,
             ..BotConfig::default()
         },
-        risk: RiskConfig {
-            max_open_positions: 10,
-            max_trades_per_day: 100_000,
-            min_trade: Decimal::ZERO,
-            max_risk_per_trade: Decimal::ONE,
-            daily_loss_limit_pct: Decimal::ONE,
-            drawdown_limit_pct: Decimal::ONE,
-            max_consecutive_losses: u32::MAX,
-            ..RiskConfig::default()
-        },
+        risk: RiskConfig::unrestricted(),
         challenge: Default::default(),
         fee_rate: dec!(0.001),
         start_cash: Some(dec!(50)),

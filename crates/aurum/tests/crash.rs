@@ -16,6 +16,8 @@
 //! random seed. The PostgreSQL variant runs when `AURUM_TEST_PG_URL` is set (and fails if the
 //! server is unreachable).
 
+mod common;
+
 use aurum_core::Asset;
 use aurum_runtime::audit::{VenueSnapshot, audit};
 use aurum_runtime::control::{self, RECONCILIATION_KEY, STATUS_KEY};
@@ -119,42 +121,14 @@ fn faults(rng: &mut ChaCha8Rng, n: usize) -> Faults {
 }
 
 fn config_text(db_url: &str, slow_writer: bool) -> String {
-    format!(
-        r#"[store]
-url = "{db_url}"
-[store.writer]
-commit_delay_ms = {delay}
-
-[bot]
-id = "{BOT}"
-strategy = "churn"
-pairs = ["BTC/USDT", "ETH/USDT"]
-timeframe = "1m"
-poll_interval_ms = 10
-warmup_candles = 30
-never_sent_margin_ms = 200
-
-[bot.params]
-quote = "12"
-offset_bps = "1"
-expire_after_bars = "2"
-hold_bars = "2"
-
-[risk]
-max_open_positions = 10
-max_trades_per_day = 1000000
-min_trade = "0"
-max_risk_per_trade = "1"
-daily_loss_limit_pct = "1"
-drawdown_limit_pct = "1"
-max_consecutive_losses = 1000000
-
-[exchange]
-recv_window_ms = 1000
-timeout_ms = 2000
-max_retries = 3
-"#,
-        delay = if slow_writer { 15 } else { 0 }
+    common::rehearsal_toml(
+        db_url,
+        &format!("id = \"{BOT}\"\npoll_interval_ms = 10\nnever_sent_margin_ms = 200"),
+        "offset_bps = \"1\"\nexpire_after_bars = \"2\"\nhold_bars = \"2\"",
+        &format!(
+            "[store.writer]\ncommit_delay_ms = {}\n\n[exchange]\nrecv_window_ms = 1000\ntimeout_ms = 2000\nmax_retries = 3",
+            if slow_writer { 15 } else { 0 }
+        ),
     )
 }
 

@@ -2,43 +2,21 @@
 //! against an in-process simulator: graceful shutdown on SIGTERM, the persisted kill switch
 //! across restarts, and the refusals that protect real money and secrets.
 
+mod common;
+
 use aurum_sim::{EXAMPLE_API_KEY, EXAMPLE_API_SECRET, SimConfig, SimHandle};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn config(db: &str) -> String {
-    format!(
-        r#"[store]
-url = "sqlite://{db}"
-
-[bot]
-id = "op"
-strategy = "churn"
-pairs = ["BTC/USDT", "ETH/USDT"]
-poll_interval_ms = 20
-warmup_candles = 30
-
-[bot.params]
-quote = "12"
-expire_after_bars = "50"
-hold_bars = "2"
-
-[risk]
-max_open_positions = 10
-max_trades_per_day = 1000000
-min_trade = "0"
-max_risk_per_trade = "1"
-daily_loss_limit_pct = "1"
-drawdown_limit_pct = "1"
-max_consecutive_losses = 1000000
-
-[paper]
-store_url = "sqlite://{db}.paper"
-
-[exchange]
-recv_window_ms = 1000
-"#
+    common::rehearsal_toml(
+        &format!("sqlite://{db}"),
+        "id = \"op\"\npoll_interval_ms = 20",
+        "expire_after_bars = \"50\"\nhold_bars = \"2\"",
+        &format!(
+            "[paper]\nstore_url = \"sqlite://{db}.paper\"\n\n[exchange]\nrecv_window_ms = 1000"
+        ),
     )
 }
 

@@ -68,6 +68,24 @@ impl Default for RiskConfig {
 pub struct RiskConfigError(pub String);
 
 impl RiskConfig {
+    /// Limits that never bind (every position count, trade count, loss and drawdown limit
+    /// opened up, no minimum trade, the whole equity per trade), so that a run shows the
+    /// strategy and the fill rules alone: for tests, rehearsals and benchmarks, never for
+    /// money. The kill switch and stale data still apply.
+    pub fn unrestricted() -> RiskConfig {
+        RiskConfig {
+            max_risk_per_trade: Decimal::ONE,
+            min_trade: Decimal::ZERO,
+            max_open_positions: u32::MAX,
+            max_trades_per_day: u32::MAX,
+            min_confidence: 0.0,
+            daily_loss_limit_pct: Decimal::ONE,
+            drawdown_limit_pct: Decimal::ONE,
+            max_consecutive_losses: u32::MAX,
+            ..RiskConfig::default()
+        }
+    }
+
     /// The staleness limit for a refresh interval (the timeframe in backtests, the polling or
     /// stream interval live): the configured one, or `2 × refresh_ms`.
     pub fn stale_after_ms_for(&self, refresh_ms: i64) -> i64 {

@@ -1,4 +1,5 @@
-//! Typed parsers for Binance Spot REST responses: bytes in, aurum types or an
+//! Typed parsers for Binance Spot REST responses (and market stream messages,
+//! [`stream_message`]): bytes in, aurum types or an
 //! [`ExchangeError`] out. They never panic, whatever the bytes (they are fuzzed): bad JSON is
 //! [`ExchangeError::Malformed`], a body cut short is [`ExchangeError::Truncated`], an HTML page
 //! is [`ExchangeError::HtmlPage`], a new enum value is [`ExchangeError::UnknownEnum`]. Every
@@ -9,11 +10,11 @@
 
 use crate::error::{ApiError, ExchangeError};
 use crate::types::{
-    Balance, Kline, OrderAck, OrderReport, Trade, VenueOrderStatus, order_type_from_name,
-    side_from_name, tif_from_name,
+    Balance, Kline, KlineEvent, OrderAck, OrderReport, StreamMessage, Trade, VenueOrderStatus,
+    order_type_from_name, side_from_name, tif_from_name,
 };
 use aurum_core::money::parse_decimal;
-use aurum_core::{Asset, Candle, ClientOrderId, Fill, Side, Symbol, SymbolFilters};
+use aurum_core::{Asset, Candle, ClientOrderId, Fill, Side, Symbol, SymbolFilters, Timeframe};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::time::Duration;
@@ -274,6 +275,105 @@ pub fn klines(body: &[u8]) -> Result<Vec<Kline>, ExchangeError> {
         });
     }
     Ok(out)
+}
+
+/// One text message of a Binance market stream connection: a kline event, combined
+/// (`{"stream": "btcusdt@kline_1m", "data": {"e": "kline", ...}}`) or raw (the `data` object
+/// alone), an error the server reports, or something else ([`StreamMessage::Other`]: request
+/// answers, other event types).
+///
+/// A kline event needs `E`, `s` and, in `k`: `t`, `T`, `i`, `o`, `h`, `l`, `c`, `v`, `q`, `n`,
+/// `x` (`k.s`, when sent, must equal `s`; `V` and `Q` are read when sent); the bar is checked
+/// like a REST kline (high ≥ low, open and close inside). An interval aurum has no
+/// [`Timeframe`] for (`1s`, `1M`) is [`ExchangeError::UnknownEnum`]. Errors name the field
+/// (`data.k.o`) and quote the start of the message.
+pub fn stream_message(body: &[u8]) -> Result<StreamMessage, ExchangeError> {
+    let cx = Ctx {
+        what: "kline stream message",
+        body,
+    };
+    let v = cx.json()?;
+    if !v.is_object() {
+        return Err(cx.malformed("the message is not a JSON object"));
+    }
+    let (stream, data, path) = match (cx.opt_field(&v, "stream"), cx.opt_field(&v, "data")) {
+        (Some(name), Some(data)) => (Some(cx.text(name, "stream")?.to_string()), data, "data"),
+        (None, Some(_)) => return Err(cx.malformed("missing field `stream` next to `data`")),
+        (Some(_), None) => return Err(cx.malformed("missing field `data` next to `stream`")),
+        (None, None) => (None, &v, ""),
+    };
+    if let Some(err) = cx.opt_field(&v, "error") {
+        return Ok(StreamMessage::Error {
+            code: cx.int_field(err, "error", "code")?,
+            msg: cx.text_field(err, "error", "msg")?.to_string(),
+        });
+    }
+    match cx.opt_field(data, "e") {
+        None if stream.is_none() && cx.opt_field(&v, "code").is_some() => {
+            return Ok(StreamMessage::Error {
+                code: cx.int_field(&v, "", "code")?,
+                msg: cx.text_field(&v, "", "msg")?.to_string(),
+            });
+        }
+        Some(Value::String(e)) if e == "kline" => {}
+        _ => {
+            return Ok(StreamMessage::Other {
+                excerpt: excerpt(body),
+            });
+        }
+    }
+    let venue_symbol = cx.text_field(data, path, "s")?.to_string();
+    let event_time_ms = cx.int_field(data, path, "E")?;
+    let kp = join(path, "k");
+    let k = cx.field(data, path, "k")?;
+    if !k.is_object() {
+        return Err(cx.malformed(format!("`{kp}` is not an object")));
+    }
+    if let Some(inner) = cx.opt_field(k, "s") {
+        let inner = cx.text(inner, &join(&kp, "s"))?;
+        if inner != venue_symbol {
+            return Err(cx.malformed(format!(
+                "`{kp}.s` is {inner:?} but `{}` is {venue_symbol:?}",
+                join(path, "s")
+            )));
+        }
+    }
+    let interval = cx.text_field(k, &kp, "i")?;
+    let timeframe: Timeframe = match interval.parse() {
+        Ok(t) if Timeframe::as_str(t) == interval => t,
+        _ => return Err(cx.unknown("interval", interval)),
+    };
+    let candle = Candle {
+        open_time_ms: cx.int_field(k, &kp, "t")?,
+        open: cx.dec_field(k, &kp, "o")?,
+        high: cx.dec_field(k, &kp, "h")?,
+        low: cx.dec_field(k, &kp, "l")?,
+        close: cx.dec_field(k, &kp, "c")?,
+        volume: cx.dec_field(k, &kp, "v")?,
+    };
+    candle
+        .validate()
+        .map_err(|e| cx.malformed(format!("`{kp}`: {e}")))?;
+    let optional_dec = |key: &str| -> Result<Option<Decimal>, ExchangeError> {
+        cx.opt_field(k, key)
+            .map(|x| cx.dec(x, &join(&kp, key)))
+            .transpose()
+    };
+    Ok(StreamMessage::Kline(KlineEvent {
+        stream,
+        event_time_ms,
+        venue_symbol,
+        timeframe,
+        kline: Kline {
+            candle,
+            close_time_ms: cx.int_field(k, &kp, "T")?,
+            quote_volume: cx.dec_field(k, &kp, "q")?,
+            trades: cx.uint_field(k, &kp, "n")?,
+        },
+        closed: cx.bool_field(k, &kp, "x")?,
+        taker_buy_base: optional_dec("V")?,
+        taker_buy_quote: optional_dec("Q")?,
+    }))
 }
 
 /// `GET /api/v3/ticker/price?symbol=...`: `{"symbol": "BTCUSDT", "price": "..."}` → the

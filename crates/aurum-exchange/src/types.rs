@@ -37,6 +37,50 @@ pub struct KlineQuery {
     pub limit: Option<u16>,
 }
 
+/// One event of a Binance kline stream (`<symbol>@kline_<interval>`): the bar so far, or the
+/// final bar when [`closed`](Self::closed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KlineEvent {
+    /// The stream named by a combined-stream message (`btcusdt@kline_1m`); `None` for a raw
+    /// stream's message, which is the event alone.
+    pub stream: Option<String>,
+    /// When the venue sent it (`E`), ms.
+    pub event_time_ms: i64,
+    /// The venue's symbol name (`s`, e.g. `BTCUSDT`).
+    pub venue_symbol: String,
+    /// The bar length (`k.i`).
+    pub timeframe: aurum_core::Timeframe,
+    /// The bar: open time `k.t`, OHLC `k.o k.h k.l k.c`, volume `k.v`, close time `k.T`,
+    /// quote volume `k.q`, trades `k.n`.
+    pub kline: Kline,
+    /// `k.x`: the bar is closed, its values are final.
+    pub closed: bool,
+    /// Taker buy base volume (`k.V`), when sent.
+    pub taker_buy_base: Option<Decimal>,
+    /// Taker buy quote volume (`k.Q`), when sent.
+    pub taker_buy_quote: Option<Decimal>,
+}
+
+/// One text message of a Binance market stream connection, as far as aurum reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamMessage {
+    /// A kline event (combined `{"stream", "data"}` or raw).
+    Kline(KlineEvent),
+    /// An error the server reports (`{"error": {"code", "msg"}}`, or `{"code", "msg"}`).
+    Error {
+        /// The stream server's code (`2`: invalid request, `3`: invalid JSON...).
+        code: i64,
+        /// Its message.
+        msg: String,
+    },
+    /// Anything else: the answer to a request (`{"result": null, "id": 1}`) or an event of
+    /// another type. `excerpt` is the start of the message.
+    Other {
+        /// The start of the message (see [`parse::excerpt`](crate::parse::excerpt)).
+        excerpt: String,
+    },
+}
+
 /// An order status as Binance names it. Kept next to aurum's [`OrderStatus`] because two venue
 /// states (e.g. `EXPIRED` and `EXPIRED_IN_MATCH`) map to one aurum state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

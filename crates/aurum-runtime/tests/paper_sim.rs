@@ -2,7 +2,7 @@
 //! backtester's matcher in the paper venue, the books in the bot's own store, rebuilt from it
 //! at every start.
 
-use aurum_core::{Asset, Decimal, OrderStatus};
+use aurum_core::{Asset, OrderStatus};
 use aurum_exchange::{BinanceClient, BinanceConfig};
 use aurum_runtime::{BotConfig, PaperVenue, Runtime, RuntimeOptions};
 use aurum_sim::{SimConfig, SimHandle};

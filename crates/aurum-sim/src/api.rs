@@ -22,9 +22,12 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy)]
 pub struct DropConnection;
 
-/// The router: Binance's `/api/v3/*` and the simulator's `/admin/*`.
+/// The router: Binance's `/api/v3/*`, the kline streams (`/stream`, `/ws/…`, see
+/// [`crate::stream`]) and the simulator's `/admin/*`.
 pub fn router(sim: Arc<Sim>) -> Router {
     Router::new()
+        .route("/stream", get(crate::stream::combined))
+        .route("/ws/{*streams}", get(crate::stream::raw))
         .route("/admin/faults", get(get_faults).post(set_faults))
         .route("/admin/advance", post(advance))
         .route("/admin/stats", get(stats))

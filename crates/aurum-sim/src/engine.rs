@@ -329,6 +329,9 @@ pub struct Engine {
     trades: Vec<TradeRec>,
     fee: Decimal,
     max_fill_quote: Option<Decimal>,
+    /// Counts the calls of [`advance`](Self::advance) that moved a market; watched by the
+    /// kline streams ([`Engine::watch_advances`]).
+    advances: tokio::sync::watch::Sender<u64>,
 }
 
 const COMMISSION_DP: u32 = 8;
@@ -357,7 +360,15 @@ impl Engine {
             trades: Vec::new(),
             fee,
             max_fill_quote: None,
+            advances: tokio::sync::watch::Sender::new(0),
         }
+    }
+
+    /// A receiver that is marked changed each time [`advance`](Self::advance) moves a market
+    /// (its value counts those calls). The kline streams wait on it; a market's cursor is the
+    /// truth, the notification only says when to look.
+    pub fn watch_advances(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.advances.subscribe()
     }
 
     /// Caps the quote amount of resting-order fills per pair per candle (`None`: no cap
@@ -726,7 +737,9 @@ impl Engine {
     }
 
     /// Moves `symbol`'s clock `n` candles forward (every pair when `None`), matching resting
-    /// orders against each new candle. Returns how many candles each pair advanced.
+    /// orders against each new candle, and notifies the kline streams
+    /// ([`watch_advances`](Self::watch_advances)). Returns how many candles each pair
+    /// advanced.
     pub fn advance(&mut self, symbol: Option<&str>, n: usize, now: i64) -> Vec<(String, usize)> {
         let names: Vec<String> = match symbol {
             Some(s) => vec![s.to_string()],
@@ -747,6 +760,9 @@ impl Engine {
                 self.match_candle(&name, now);
             }
             out.push((name, moved));
+        }
+        if out.iter().any(|(_, moved)| *moved > 0) {
+            self.advances.send_modify(|n| *n = n.wrapping_add(1));
         }
         out
     }

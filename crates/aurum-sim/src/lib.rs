@@ -47,6 +47,7 @@ pub mod params;
 pub mod render;
 pub mod server;
 pub mod state;
+pub mod stream;
 
 pub use config::{
     EXAMPLE_API_KEY, EXAMPLE_API_SECRET, FilterGeneration, PairConfig, PriceSource, SimConfig,

@@ -135,12 +135,18 @@ pub fn trade(t: &TradeRec) -> Value {
     })
 }
 
-/// One kline row of `interval_ms`: `[open time, o, h, l, c, v, close time, quote volume,
-/// trades, taker buy base, taker buy quote, "0"]`. The quote volume values the volume at the
-/// bar's typical price `(h + l + c) / 3`; half of it is counted as taker buys.
-/// Derived figures use checked arithmetic: a data file with absurd magnitudes gives zeros there,
-/// never a panic.
-pub fn kline(c: &Candle, interval_ms: i64) -> Value {
+/// What a kline reports beyond the candle, derived from it: quote volume (the volume valued
+/// at the bar's typical price `(h + l + c) / 3`), trades (20 per unit of volume), and taker buy
+/// base and quote volumes (half of each). Checked arithmetic: a data file with absurd
+/// magnitudes gives zeros there, never a panic.
+struct Derived {
+    quote: Decimal,
+    trades: u64,
+    taker_base: Decimal,
+    taker_quote: Decimal,
+}
+
+fn derived(c: &Candle) -> Derived {
     let typical = c
         .high
         .checked_add(c.low)
@@ -156,6 +162,20 @@ pub fn kline(c: &Candle, interval_ms: i64) -> Value {
         .checked_mul(Decimal::from(20))
         .and_then(|x| x.trunc().to_string().parse::<u64>().ok())
         .unwrap_or(0);
+    Derived {
+        quote,
+        trades,
+        taker_base: half(c.volume),
+        taker_quote: half(quote),
+    }
+}
+
+/// One kline row of `interval_ms`: `[open time, o, h, l, c, v, close time, quote volume,
+/// trades, taker buy base, taker buy quote, "0"]`. The quote volume values the volume at the
+/// bar's typical price `(h + l + c) / 3`; half of it is counted as taker buys; 20 trades per
+/// unit of volume.
+pub fn kline(c: &Candle, interval_ms: i64) -> Value {
+    let d = derived(c);
     json!([
         c.open_time_ms,
         d8(c.open),
@@ -164,12 +184,50 @@ pub fn kline(c: &Candle, interval_ms: i64) -> Value {
         d8(c.close),
         d8(c.volume),
         c.open_time_ms + interval_ms - 1,
-        d8(quote),
-        trades,
-        d8(half(c.volume)),
-        d8(half(quote)),
+        d8(d.quote),
+        d.trades,
+        d8(d.taker_base),
+        d8(d.taker_quote),
         "0"
     ])
+}
+
+/// One kline stream event (the raw payload, Binance's `data` object) of `symbol` (the venue
+/// name, `BTCUSDT`) in bars of `timeframe`, sent at `event_time_ms`: the same figures as the
+/// REST row of [`kline`], `x` = `closed`, and no trade ids (`f` = `L` = -1: the simulator keeps
+/// no public trades).
+pub fn kline_event(
+    symbol: &str,
+    timeframe: aurum_core::Timeframe,
+    c: &Candle,
+    closed: bool,
+    event_time_ms: i64,
+) -> Value {
+    let d = derived(c);
+    json!({
+        "e": "kline",
+        "E": event_time_ms,
+        "s": symbol,
+        "k": {
+            "t": c.open_time_ms,
+            "T": c.open_time_ms + timeframe.millis() - 1,
+            "s": symbol,
+            "i": timeframe.as_str(),
+            "f": -1,
+            "L": -1,
+            "o": d8(c.open),
+            "c": d8(c.close),
+            "h": d8(c.high),
+            "l": d8(c.low),
+            "v": d8(c.volume),
+            "n": d.trades,
+            "x": closed,
+            "q": d8(d.quote),
+            "V": d8(d.taker_base),
+            "Q": d8(d.taker_quote),
+            "B": "0"
+        }
+    })
 }
 
 /// `GET /api/v3/account`.
@@ -360,6 +418,31 @@ mod tests {
                 "10.66666666",
                 "0"
             ])
+        );
+    }
+
+    #[test]
+    fn kline_events_have_binance_shape() {
+        let c = Candle {
+            open_time_ms: 60_000,
+            open: dec!(10),
+            high: dec!(12),
+            low: dec!(9),
+            close: dec!(11),
+            volume: dec!(2),
+        };
+        let ev = kline_event("BTCUSDT", aurum_core::Timeframe::M1, &c, true, 123_456);
+        assert_eq!(
+            ev,
+            json!({
+                "e": "kline", "E": 123456, "s": "BTCUSDT",
+                "k": {
+                    "t": 60000, "T": 119999, "s": "BTCUSDT", "i": "1m", "f": -1, "L": -1,
+                    "o": "10.00000000", "c": "11.00000000", "h": "12.00000000",
+                    "l": "9.00000000", "v": "2.00000000", "n": 40, "x": true,
+                    "q": "21.33333333", "V": "1.00000000", "Q": "10.66666666", "B": "0"
+                }
+            })
         );
     }
 }

@@ -30,6 +30,16 @@ pub enum SimError {
     Io(#[from] std::io::Error),
 }
 
+/// Closes the stream connections when the server stops, however it stops (returning, or its
+/// future dropped with an aborted task).
+struct CloseStreamsOnDrop(Arc<Sim>);
+
+impl Drop for CloseStreamsOnDrop {
+    fn drop(&mut self) {
+        self.0.disconnect_streams();
+    }
+}
+
 /// The error hyper sees for a dropped connection.
 #[derive(Debug)]
 struct Dropped;
@@ -49,7 +59,9 @@ pub async fn serve(config: SimConfig, listener: TcpListener) -> Result<(), SimEr
     serve_sim(sim, listener, std::future::pending()).await
 }
 
-/// Serves an already built simulator until `shutdown` completes.
+/// Serves an already built simulator until `shutdown` completes. When it returns (or its
+/// future is dropped), open kline stream connections are closed ([`Sim::disconnect_streams`]);
+/// REST connections kept alive end when their clients close them.
 pub async fn serve_sim(
     sim: Arc<Sim>,
     listener: TcpListener,
@@ -60,6 +72,7 @@ pub async fn serve_sim(
         return Err(SimError::NotLoopback(addr));
     }
     let app = router(sim.clone());
+    let _close_streams = CloseStreamsOnDrop(sim.clone());
     let ticker = sim.config.advance_every.map(|every| {
         let sim = sim.clone();
         tokio::spawn(async move {
@@ -105,6 +118,7 @@ pub async fn serve_sim(
             });
             if let Err(e) = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), svc)
+                .with_upgrades()
                 .await
             {
                 tracing::debug!(error = %e, "connection ended");

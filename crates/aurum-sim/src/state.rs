@@ -116,6 +116,8 @@ pub struct Sim {
     pub weight: Mutex<WeightWindow>,
     /// Counters.
     pub stats: Stats,
+    /// The kline stream connections ([`crate::stream`]).
+    pub streams: crate::stream::StreamHub,
 }
 
 impl Sim {
@@ -156,6 +158,7 @@ impl Sim {
             faults: Mutex::new(faults),
             weight: Mutex::new(WeightWindow::default()),
             stats: Stats::default(),
+            streams: crate::stream::StreamHub::default(),
         })
     }
 

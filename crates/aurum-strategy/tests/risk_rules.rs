@@ -224,6 +224,51 @@ fn drawdown_breaker_blocks_for_exactly_24_hours_from_the_breach() {
 }
 
 #[test]
+fn a_fall_to_half_the_peak_engages_the_kill_switch_until_it_is_reset() {
+    let mut risk = manager(RiskConfig::default());
+    step(&mut risk, T0, dec!(1000));
+    step(&mut risk, T0 + HOUR_MS, dec!(1200)); // the peak
+    // 600.01 is just above half of 1200: the breaker trips (cooldown), the kill switch not.
+    step(&mut risk, T0 + 2 * HOUR_MS, dec!(600.01));
+    assert!(!risk.kill_switch_engaged());
+    step(&mut risk, T0 + 3 * HOUR_MS, dec!(600));
+    assert!(risk.kill_switch_engaged());
+    assert_eq!(
+        risk.state().kill_switch.reason.as_deref(),
+        Some("automatic: equity 600 fell 50.00 % below its peak 1200 (kill_switch_drawdown_pct 0.5)")
+    );
+    assert_eq!(risk.state().kill_switch.since_ms, Some(T0 + 3 * HOUR_MS));
+    // Exits are refused too, and recovering does not release it.
+    assert!(risk.approve_exit(T0 + 4 * HOUR_MS).is_err());
+    step(&mut risk, T0 + 10 * DAY_MS, dec!(1300));
+    assert_eq!(
+        Ask::new().rule(&risk, T0 + 10 * DAY_MS),
+        Some(RiskRule::KillSwitch)
+    );
+    risk.reset_kill_switch();
+    assert_eq!(Ask::new().rule(&risk, T0 + 10 * DAY_MS), None);
+    // Off when not configured.
+    let mut off = manager(RiskConfig {
+        kill_switch_drawdown_pct: None,
+        ..RiskConfig::default()
+    });
+    step(&mut off, T0, dec!(1000));
+    step(&mut off, T0 + 1, dec!(1));
+    assert!(!off.kill_switch_engaged());
+    assert!(
+        manager_err(RiskConfig {
+            kill_switch_drawdown_pct: Some(dec!(1.5)),
+            ..RiskConfig::default()
+        })
+        .contains("kill_switch_drawdown_pct = 1.5 must be in (0, 1]")
+    );
+}
+
+fn manager_err(config: RiskConfig) -> String {
+    RiskManager::new(config, STALE_MS).unwrap_err().to_string()
+}
+
+#[test]
 fn daily_loss_blocks_the_rest_of_the_utc_day() {
     let mut risk = manager(RiskConfig::default());
     step(&mut risk, T0 + HOUR_MS, dec!(1000)); // start of day: 1000, floor 950

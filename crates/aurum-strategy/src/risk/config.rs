@@ -41,6 +41,10 @@ pub struct RiskConfig {
     ///
     /// [`approve_exit`]: super::RiskManager::approve_exit
     pub close_on_kill: bool,
+    /// Fall below the all-time peak equity, as a fraction of the peak, that engages the kill
+    /// switch by itself (0.5 = half the peak lost): unlike the drawdown breaker's cooldown it
+    /// stops everything until an operator resets it. `None`: never automatically.
+    pub kill_switch_drawdown_pct: Option<Decimal>,
 }
 
 impl Default for RiskConfig {
@@ -58,6 +62,7 @@ impl Default for RiskConfig {
             loss_pause_ms: 12 * HOUR_MS,
             stale_after_ms: None,
             close_on_kill: false,
+            kill_switch_drawdown_pct: Some(Decimal::new(5, 1)),
         }
     }
 }
@@ -82,6 +87,7 @@ impl RiskConfig {
             daily_loss_limit_pct: Decimal::ONE,
             drawdown_limit_pct: Decimal::ONE,
             max_consecutive_losses: u32::MAX,
+            kill_switch_drawdown_pct: None,
             ..RiskConfig::default()
         }
     }
@@ -106,6 +112,9 @@ impl RiskConfig {
         fraction("max_risk_per_trade", self.max_risk_per_trade)?;
         fraction("daily_loss_limit_pct", self.daily_loss_limit_pct)?;
         fraction("drawdown_limit_pct", self.drawdown_limit_pct)?;
+        if let Some(v) = self.kill_switch_drawdown_pct {
+            fraction("kill_switch_drawdown_pct", v)?;
+        }
         if self.min_trade < Decimal::ZERO {
             return fail(format!(
                 "min_trade = {} must not be negative",

@@ -69,7 +69,8 @@ impl RiskManager {
     /// until `now + drawdown_cooldown_ms` (a breach during a cooldown extends it), and the
     /// breaker's reference restarts from this equity (see [`RiskState::breaker_peak`]).
     /// Daily loss: when `equity <= start-of-day × (1 − daily_loss_limit_pct)` entries stop
-    /// for the rest of the UTC day.
+    /// for the rest of the UTC day. Hard stop: when `equity <= peak × (1 −
+    /// kill_switch_drawdown_pct)` the kill switch engages (until an operator resets it).
     pub fn on_equity(&mut self, now_ms: i64, equity: Money) {
         let s = &mut self.state;
         let today = utc_day(now_ms);
@@ -101,6 +102,18 @@ impl RiskManager {
             && equity <= floor
         {
             s.daily_loss_blocked_day = Some(today);
+        }
+        if let (Some(limit), Some(peak)) = (self.config.kill_switch_drawdown_pct, s.peak_equity)
+            && peak > Decimal::ZERO
+            && let Some(floor) = peak.checked_mul(keep(limit))
+            && equity <= floor
+            && !s.kill_switch.engaged
+        {
+            let reason = format!(
+                "automatic: equity {equity} fell {} % below its peak {peak} (kill_switch_drawdown_pct {limit})",
+                ((peak - equity) / peak * Decimal::from(100)).round_dp(2)
+            );
+            self.engage_kill_switch(&reason, now_ms);
         }
     }
 

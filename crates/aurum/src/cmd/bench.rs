@@ -20,6 +20,14 @@ pub enum BenchCommand {
     /// Backtest throughput (loading excluded and included, one and ten pairs), CSV parsing,
     /// optimizer scaling, and memory over consecutive runs.
     Backtest(BacktestBenchArgs),
+    /// Closed candle → order on the wire (durable intent write included) of the live runtime
+    /// against the simulator in this process: p50/p99 over many orders, against a plain
+    /// durable SQLite write on the same disk.
+    LiveLatency(super::bench_live::LatencyArgs),
+    /// Accelerated live trading against `aurum exchange-sim` for an hour (separate processes):
+    /// the engine's RSS and open file descriptors must stay flat, and SIGTERM must stop it
+    /// cleanly.
+    Soak(super::bench_live::SoakArgs),
 }
 
 /// Options of `aurum bench backtest`.
@@ -98,9 +106,15 @@ fn sma(fast: u32, slow: u32) -> Result<Box<dyn aurum_strategy::strategy::Strateg
     Ok(build_strategy("sma_cross", &params, &Default::default())?)
 }
 
-/// Runs `aurum bench backtest`.
+/// Runs `aurum bench ...`.
 pub async fn run(command: BenchCommand, config: AppConfig) -> Result<ExitCode> {
-    let BenchCommand::Backtest(args) = command;
+    let args = match command {
+        BenchCommand::Backtest(args) => args,
+        BenchCommand::LiveLatency(args) => {
+            return super::bench_live::live_latency(args, config).await;
+        }
+        BenchCommand::Soak(args) => return super::bench_live::soak(args, config).await,
+    };
     let report = tokio::task::spawn_blocking(move || bench(&args, &config).map(|r| (r, args.json)))
         .await
         .context("the benchmark thread failed")??;

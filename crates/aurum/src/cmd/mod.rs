@@ -2,6 +2,7 @@
 
 pub mod backtest;
 pub mod bench;
+pub mod bench_live;
 pub mod data;
 pub mod db;
 pub mod download;

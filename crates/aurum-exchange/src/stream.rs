@@ -305,8 +305,7 @@ async fn session(
     } else {
         None
     };
-    let handshake =
-        tokio_tungstenite::connect_async_tls_with_config(url, None, true, connector);
+    let handshake = tokio_tungstenite::connect_async_tls_with_config(url, None, true, connector);
     let mut ws: Socket = match tokio::time::timeout(config.idle_timeout, handshake).await {
         Err(_) => {
             return End::lost(

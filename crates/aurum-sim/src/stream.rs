@@ -115,9 +115,11 @@ pub struct KlineSub {
 /// Duplicate names are followed once.
 pub fn parse_streams(sim: &Sim, names: &[&str]) -> Result<Vec<KlineSub>, String> {
     if names.iter().all(|n| n.is_empty()) {
-        return Err("no stream given: name them in the URL (/stream?streams=btcusdt@kline_1m \
+        return Err(
+            "no stream given: name them in the URL (/stream?streams=btcusdt@kline_1m \
                     or /ws/btcusdt@kline_1m)"
-            .to_string());
+                .to_string(),
+        );
     }
     let engine = sim.engine.lock();
     let mut out: Vec<KlineSub> = Vec::new();

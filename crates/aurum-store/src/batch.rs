@@ -24,6 +24,8 @@ pub(crate) struct Grouped<'a> {
     pub(crate) engine_state: BTreeMap<(String, String), (&'a serde_json::Value, i64)>,
     pub(crate) candles: BTreeMap<(String, &'static str, i64), &'a Candle>,
     pub(crate) days: BTreeMap<(String, String), &'a DailyPerformance>,
+    /// Equity points by `(bot_id, ts_ms)`: the last one written for a key wins (an upsert).
+    pub(crate) equity: BTreeMap<(String, i64), (Money, Money)>,
     pub(crate) runs: Vec<&'a BacktestRunRecord>,
     pub(crate) optimizations: Vec<&'a OptimizeRunRecord>,
 }
@@ -85,6 +87,14 @@ pub(crate) fn group(changes: &[Change]) -> Grouped<'_> {
             }
             Change::UpsertPerformanceDay { bot_id, day } => {
                 g.days.insert((bot_id.clone(), day.day.clone()), day);
+            }
+            Change::UpsertEquityPoint {
+                bot_id,
+                ts_ms,
+                equity,
+                cash,
+            } => {
+                g.equity.insert((bot_id.clone(), *ts_ms), (*equity, *cash));
             }
             Change::InsertBacktestRun(r) => g.runs.push(r),
             Change::InsertOptimizeRun(r) => g.optimizations.push(r),

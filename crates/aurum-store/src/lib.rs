@@ -262,6 +262,19 @@ impl Store {
         both!(self, s => s.performance_daily(bot_id).await)
     }
 
+    /// A bot's equity curve ([`WriteOp::EquityPoint`]): the last `limit` points with
+    /// `ts_ms >= since_ms` (over all of the bot's points when `since_ms` is `None`), in
+    /// ascending `ts_ms` order, amounts exactly as written. A `limit` of 0 or less gives no
+    /// points; an unknown bot gives none.
+    pub async fn equity_curve(
+        &self,
+        bot_id: &str,
+        since_ms: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<EquityPointRecord>> {
+        both!(self, s => s.equity_curve(bot_id, since_ms, limit).await)
+    }
+
     /// The newest backtest runs.
     pub async fn backtest_runs(&self, limit: i64) -> Result<Vec<BacktestRunSummary>> {
         both!(self, s => s.backtest_runs(limit).await)

@@ -71,6 +71,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0004_dust_and_order_meta.sqlite.sql"),
         postgres: include_str!("../migrations/0004_dust_and_order_meta.postgres.sql"),
     },
+    Migration {
+        version: 5,
+        name: "equity_curve",
+        sqlite: include_str!("../migrations/0005_equity_curve.sqlite.sql"),
+        postgres: include_str!("../migrations/0005_equity_curve.postgres.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

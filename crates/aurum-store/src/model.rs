@@ -125,6 +125,18 @@ pub struct DailyPerformance {
     pub losses: i64,
 }
 
+/// One point of a live or paper bot's equity curve ([`WriteOp::EquityPoint`](crate::WriteOp::EquityPoint)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EquityPointRecord {
+    /// When (milliseconds since the epoch); one point per bot and millisecond.
+    pub ts_ms: i64,
+    /// Equity at that moment (cash plus holdings at market, in the quote asset), exactly as
+    /// written.
+    pub equity: Money,
+    /// Quote cash at that moment, exactly as written.
+    pub cash: Money,
+}
+
 /// One round trip of a backtest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BacktestTrade {

@@ -101,6 +101,18 @@ pub enum WriteOp {
         /// The day.
         day: DailyPerformance,
     },
+    /// Inserts or replaces one point of a bot's equity curve: a point at a `ts_ms` the bot
+    /// already has replaces it. The bot must be registered.
+    EquityPoint {
+        /// The bot.
+        bot_id: String,
+        /// When (milliseconds since the epoch).
+        ts_ms: i64,
+        /// Equity at that moment (cash plus holdings at market, in the quote asset).
+        equity: Money,
+        /// Quote cash at that moment.
+        cash: Money,
+    },
     /// Stores a finished backtest with its trades and daily rows.
     BacktestRun(Box<BacktestRunRecord>),
     /// Stores a finished parameter search with its ranking.
@@ -120,6 +132,7 @@ impl WriteOp {
             WriteOp::EngineState { .. } => "engine state",
             WriteOp::Candles { .. } => "candles",
             WriteOp::PerformanceDay { .. } => "daily performance",
+            WriteOp::EquityPoint { .. } => "equity point",
             WriteOp::BacktestRun(_) => "backtest run",
             WriteOp::OptimizeRun(_) => "optimization run",
         }

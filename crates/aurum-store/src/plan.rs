@@ -99,6 +99,12 @@ pub(crate) enum Change {
         bot_id: String,
         day: DailyPerformance,
     },
+    UpsertEquityPoint {
+        bot_id: String,
+        ts_ms: i64,
+        equity: Money,
+        cash: Money,
+    },
     InsertBacktestRun(Box<BacktestRunRecord>),
     InsertOptimizeRun(Box<OptimizeRunRecord>),
 }
@@ -249,6 +255,7 @@ impl Overlay {
                 | Change::SetEngineState { .. }
                 | Change::UpsertCandles { .. }
                 | Change::UpsertPerformanceDay { .. }
+                | Change::UpsertEquityPoint { .. }
                 | Change::InsertBacktestRun(_)
                 | Change::InsertOptimizeRun(_) => {}
             }
@@ -481,6 +488,20 @@ pub(crate) fn plan(op: &WriteOp, src: &mut dyn StateSource, ov: &mut Overlay) ->
             done(vec![Change::UpsertPerformanceDay {
                 bot_id: bot_id.clone(),
                 day: day.clone(),
+            }])
+        }
+        WriteOp::EquityPoint {
+            bot_id,
+            ts_ms,
+            equity,
+            cash,
+        } => {
+            require_bot(ov, src, bot_id)?;
+            done(vec![Change::UpsertEquityPoint {
+                bot_id: bot_id.clone(),
+                ts_ms: *ts_ms,
+                equity: *equity,
+                cash: *cash,
             }])
         }
         WriteOp::BacktestRun(run) => done(vec![Change::InsertBacktestRun(run.clone())]),
@@ -775,7 +796,9 @@ impl NeededRows {
                     n.bots.insert(bot_id.clone());
                     n.balances.insert((bot_id.clone(), entry.asset.clone()));
                 }
-                WriteOp::EngineState { bot_id, .. } | WriteOp::PerformanceDay { bot_id, .. } => {
+                WriteOp::EngineState { bot_id, .. }
+                | WriteOp::PerformanceDay { bot_id, .. }
+                | WriteOp::EquityPoint { bot_id, .. } => {
                     n.bots.insert(bot_id.clone());
                 }
             }

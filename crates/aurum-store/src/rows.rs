@@ -7,8 +7,8 @@
 use crate::check::CheckBuilder;
 use crate::error::{Result, StoreError};
 use crate::model::{
-    BacktestRunSummary, BacktestTrade, BotSpec, DailyPerformance, FillRecord, LedgerRecord,
-    OrderEventRecord, OrderRecord, PositionRecord,
+    BacktestRunSummary, BacktestTrade, BotSpec, DailyPerformance, EquityPointRecord, FillRecord,
+    LedgerRecord, OrderEventRecord, OrderRecord, PositionRecord,
 };
 use aurum_core::{
     Candle, ClientOrderId, Decimal, Fill, LedgerEntry, LedgerKind, OrderIntent, Position,
@@ -267,6 +267,30 @@ pub(crate) fn daily(r: &dyn Cells, table: &'static str) -> Result<DailyPerforman
         wins: r.int(6, table)?,
         losses: r.int(7, table)?,
     })
+}
+
+/// An `equity_curve` row (`ts_ms, equity, cash`).
+pub(crate) fn equity_point(r: &dyn Cells) -> Result<EquityPointRecord> {
+    const T: &str = "equity_curve";
+    Ok(EquityPointRecord {
+        ts_ms: r.int(0, T)?,
+        equity: r.dec(1, T)?,
+        cash: r.dec(2, T)?,
+    })
+}
+
+/// The bounds both backends' equity-curve queries take for
+/// `Store::equity_curve(bot, since_ms, limit)` (`ts_ms >= since`, newest first, `LIMIT limit`): no
+/// lower bound without `since_ms`, and a limit of at least 0 (PostgreSQL refuses a negative
+/// LIMIT where SQLite would read it as "no limit"; both answer nothing instead).
+pub(crate) fn equity_curve_bounds(since_ms: Option<i64>, limit: i64) -> (i64, i64) {
+    (since_ms.unwrap_or(i64::MIN), limit.max(0))
+}
+
+/// Puts the newest-first rows of an equity-curve query in time order.
+pub(crate) fn equity_curve(mut newest_first: Vec<EquityPointRecord>) -> Vec<EquityPointRecord> {
+    newest_first.reverse();
+    newest_first
 }
 
 /// Splits the stored comma-separated pair list.

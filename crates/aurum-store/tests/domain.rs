@@ -1191,3 +1191,175 @@ async fn the_last_fill_of_a_pair_is_the_newest_then_the_highest_trade_id() {
         assert_eq!(store.last_fill("other", &eth).await.unwrap(), None, "{b}");
     }
 }
+
+fn equity_point(bot: &str, ts_ms: i64, equity: &str, cash: &str) -> WriteOp {
+    WriteOp::EquityPoint {
+        bot_id: bot.into(),
+        ts_ms,
+        equity: dec(equity),
+        cash: dec(cash),
+    }
+}
+
+/// `(ts_ms, equity, cash)` of each point, the amounts as text so the scale is compared too
+/// (`Decimal` equality ignores it).
+fn equity_texts(points: &[aurum_store::EquityPointRecord]) -> Vec<(i64, String, String)> {
+    points
+        .iter()
+        .map(|p| (p.ts_ms, p.equity.to_string(), p.cash.to_string()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_equity_curve_round_trips_exactly_and_a_repeated_timestamp_replaces_its_point() {
+    use aurum_store::EquityPointRecord;
+    let (stores, _dir) = stores("equity").await;
+    for store in &stores {
+        let b = store.backend();
+        // Like a daily performance row, a point needs its bot.
+        let msg = refused(store, equity_point("ghost", 1_000, "1", "1")).await;
+        assert!(msg.contains("unknown bot \"ghost\""), "{b}: {msg}");
+        ok(store, bot("b")).await;
+        ok(store, bot("other")).await;
+        ok(
+            store,
+            equity_point("b", 1_000, "50.00000001", "50.00000001"),
+        )
+        .await;
+        ok(store, equity_point("b", 2_000, "1", "1")).await;
+        ok(store, equity_point("b", 3_000, "10000.5000", "0.10")).await;
+        ok(store, equity_point("other", 2_500, "7", "7")).await;
+        // The same timestamp again replaces the point (no second row, no refusal).
+        let again = ok(
+            store,
+            equity_point("b", 2_000, "123456789.123456789012", "-0.000000010000"),
+        )
+        .await;
+        assert_eq!(again, WriteOutcome::Done, "{b}");
+
+        let point = |ts_ms: i64, equity: &str, cash: &str| EquityPointRecord {
+            ts_ms,
+            equity: dec(equity),
+            cash: dec(cash),
+        };
+        let all = vec![
+            point(1_000, "50.00000001", "50.00000001"),
+            point(2_000, "123456789.123456789012", "-0.000000010000"),
+            point(3_000, "10000.5000", "0.10"),
+        ];
+        let got = store.equity_curve("b", None, 100).await.unwrap();
+        assert_eq!(got, all, "{b}");
+        assert_eq!(
+            equity_texts(&got),
+            [
+                (1_000, "50.00000001".into(), "50.00000001".into()),
+                (
+                    2_000,
+                    "123456789.123456789012".into(),
+                    "-0.000000010000".into()
+                ),
+                (3_000, "10000.5000".into(), "0.10".into()),
+            ],
+            "{b}"
+        );
+        // The last `limit` points, still oldest first.
+        assert_eq!(
+            store.equity_curve("b", None, 2).await.unwrap(),
+            all[1..],
+            "{b}"
+        );
+        // `since` is inclusive.
+        assert_eq!(
+            store.equity_curve("b", Some(2_000), 100).await.unwrap(),
+            all[1..],
+            "{b}"
+        );
+        assert_eq!(
+            store.equity_curve("b", Some(1_001), 1).await.unwrap(),
+            all[2..],
+            "{b}"
+        );
+        assert_eq!(
+            store.equity_curve("b", Some(i64::MIN), 3).await.unwrap(),
+            all,
+            "{b}"
+        );
+        assert!(
+            store
+                .equity_curve("b", Some(3_001), 100)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{b}"
+        );
+        assert!(
+            store.equity_curve("b", None, 0).await.unwrap().is_empty(),
+            "{b}"
+        );
+        assert!(
+            store.equity_curve("b", None, -1).await.unwrap().is_empty(),
+            "{b}"
+        );
+        assert!(
+            store
+                .equity_curve("nobody", None, 100)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{b}"
+        );
+        assert_eq!(
+            store.equity_curve("other", None, 100).await.unwrap(),
+            [point(2_500, "7", "7")],
+            "{b}: each bot has its own curve"
+        );
+        assert!(store.check().await.unwrap().is_clean(), "{b}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn equity_points_written_at_once_collapse_per_timestamp() {
+    // Concurrent points land in shared batches: two writes of one timestamp in the same batch
+    // must leave one row (PostgreSQL refuses an upsert that touches a row twice in one
+    // statement), and an unknown bot's point fails alone.
+    let (stores, _dir) = stores("equitybatch").await;
+    for store in &stores {
+        let b = store.backend();
+        ok(store, bot("b")).await;
+        let mut tasks = Vec::new();
+        for i in 0..60i64 {
+            let s = store.clone();
+            let ts = 10_000 + (i % 20) * 1_000;
+            let bot_id = if i == 33 { "ghost" } else { "b" };
+            tasks.push(tokio::spawn(async move {
+                let (equity, cash) = (format!("{ts}.000000001"), format!("{}.5", ts / 1_000));
+                s.write(equity_point(bot_id, ts, &equity, &cash)).await
+            }));
+        }
+        for (i, t) in tasks.into_iter().enumerate() {
+            match t.await.unwrap() {
+                Ok(o) => {
+                    assert_ne!(i, 33, "{b}: the unknown bot's point was stored");
+                    assert_eq!(o, WriteOutcome::Done, "{b}");
+                }
+                Err(StoreError::Rejected(msg)) => assert_eq!(i, 33, "{b}: {msg}"),
+                Err(e) => panic!("{b}: {e}"),
+            }
+        }
+        let got = store.equity_curve("b", None, 1_000).await.unwrap();
+        let want: Vec<(i64, String, String)> = (0..20i64)
+            .map(|k| {
+                let ts = 10_000 + k * 1_000;
+                (ts, format!("{ts}.000000001"), format!("{}.5", ts / 1_000))
+            })
+            .collect();
+        assert_eq!(equity_texts(&got), want, "{b}");
+        // Nothing went through the savepoint replay: duplicates were merged before writing.
+        let w = store.writer_status();
+        assert_eq!(
+            (w.rejected_total, w.failed_total, w.replays_total),
+            (1, 0, 0),
+            "{b}"
+        );
+    }
+}

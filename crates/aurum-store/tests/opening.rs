@@ -34,8 +34,8 @@ async fn a_new_file_gets_every_migration_and_reopening_applies_none() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("a.db").display());
     let store = Store::open(&config(url.clone())).await.unwrap();
-    assert_eq!(store.applied_now(), vec![1, 2, 3, 4]);
-    assert_eq!(store.schema_version().await.unwrap(), 4);
+    assert_eq!(store.applied_now(), vec![1, 2, 3, 4, 5]);
+    assert_eq!(store.schema_version().await.unwrap(), 5);
     store.close().await;
     let store = Store::open(&config(url)).await.unwrap();
     assert!(store.applied_now().is_empty());
@@ -69,8 +69,8 @@ async fn an_older_schema_is_upgraded_in_place_keeping_its_data() {
     let store = Store::open(&config(path.display().to_string()))
         .await
         .unwrap();
-    assert_eq!(store.applied_now(), vec![2, 3, 4]);
-    assert_eq!(store.schema_version().await.unwrap(), 4);
+    assert_eq!(store.applied_now(), vec![2, 3, 4, 5]);
+    assert_eq!(store.schema_version().await.unwrap(), 5);
     let fills = store
         .fills_of_order(&aurum_core::ClientOrderId::new("o1").unwrap())
         .await
@@ -111,7 +111,7 @@ async fn a_newer_sqlite_schema_is_refused_and_left_as_is() {
             err,
             StoreError::SchemaTooNew {
                 found: 7,
-                known: 4,
+                known: 5,
                 ..
             }
         ),
@@ -120,7 +120,7 @@ async fn a_newer_sqlite_schema_is_refused_and_left_as_is() {
     assert_eq!(
         err.to_string(),
         format!(
-            "database {} has schema version 7, newer than the 4 this aurum knows; upgrade aurum (the database was left as is)",
+            "database {} has schema version 7, newer than the 5 this aurum knows; upgrade aurum (the database was left as is)",
             path.display()
         )
     );
@@ -280,7 +280,7 @@ async fn a_newer_postgres_schema_is_refused_and_left_as_is() {
             err,
             StoreError::SchemaTooNew {
                 found: 9,
-                known: 4,
+                known: 5,
                 ..
             }
         ),
@@ -307,7 +307,7 @@ async fn a_newer_postgres_schema_is_refused_and_left_as_is() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!((n, v), (1, vec![1, 2, 3, 4, 9]));
+    assert_eq!((n, v), (1, vec![1, 2, 3, 4, 5, 9]));
     client
         .batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
         .await
@@ -337,14 +337,14 @@ const V3_ROWS: &str = "
                ('b', 'USDT', '-15', 'trade', 'BTC/USDT', 't1', NULL, 3), ('b', 'BTC', '-0.0005', 'fee', 'BTC/USDT', 't1', NULL, 3);
     INSERT INTO balances (bot_id, asset, amount, updated_at_ms) VALUES ('b', 'USDT', '85', 3), ('b', 'BTC', '0.4995', 3);";
 
-/// What a version-3 database upgraded to 4 must show: every row kept, no dust, no order meta,
-/// the check clean, and the new columns usable at once.
+/// What a version-3 database upgraded to 4 (and on to 5) must show: every row kept, no dust, no
+/// order meta, the check clean, and the new columns usable at once.
 async fn assert_upgraded_from_v3(store: &Store) {
     use aurum_core::{ClientOrderId, Position};
     use aurum_store::{WriteOp, WriteOutcome};
     let b = store.backend();
-    assert_eq!(store.applied_now(), vec![4], "{b}");
-    assert_eq!(store.schema_version().await.unwrap(), 4, "{b}");
+    assert_eq!(store.applied_now(), vec![4, 5], "{b}");
+    assert_eq!(store.schema_version().await.unwrap(), 5, "{b}");
     let positions = store.positions("b", false).await.unwrap();
     assert_eq!(positions.len(), 1, "{b}");
     assert_eq!(
@@ -487,6 +487,119 @@ async fn a_version_3_database_is_upgraded_to_4_keeping_its_rows() {
         .await
         .unwrap();
     assert_upgraded_from_v3(&store).await;
+    store.close().await;
+    client
+        .batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+        .await
+        .unwrap();
+}
+
+/// What a version-4 database (the version-3 rows, plus a closed order's meta) upgraded to 5
+/// must show: every row kept, the check clean, an empty equity curve, and the new table usable
+/// at once with exact amounts.
+async fn assert_upgraded_from_v4(store: &Store) {
+    use aurum_store::{EquityPointRecord, WriteOp};
+    let b = store.backend();
+    assert_eq!(store.applied_now(), vec![5], "{b}");
+    assert_eq!(store.schema_version().await.unwrap(), 5, "{b}");
+    let order = store
+        .order(&aurum_core::ClientOrderId::new("o1").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (order.filled_qty, order.meta),
+        (dec("0.5"), Some(serde_json::json!({"purpose": "entry"}))),
+        "{b}"
+    );
+    assert_eq!(store.balances("b").await.unwrap().len(), 2, "{b}");
+    let report = store.check().await.unwrap();
+    assert!(report.is_clean(), "{b}: {report}");
+    assert!(
+        store.equity_curve("b", None, 10).await.unwrap().is_empty(),
+        "{b}"
+    );
+    ok(
+        store,
+        WriteOp::EquityPoint {
+            bot_id: "b".into(),
+            ts_ms: 4,
+            equity: dec("100.000000000001"),
+            cash: dec("85"),
+        },
+    )
+    .await;
+    assert_eq!(
+        store.equity_curve("b", Some(4), 10).await.unwrap(),
+        [EquityPointRecord {
+            ts_ms: 4,
+            equity: dec("100.000000000001"),
+            cash: dec("85"),
+        }],
+        "{b}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_4_database_is_upgraded_to_5_keeping_its_rows() {
+    use aurum_store::migrate::{Dialect, HISTORY_TABLE_SQL, MIGRATIONS};
+    const V4_META: &str =
+        "UPDATE orders SET meta = '{\"purpose\": \"entry\"}' WHERE client_order_id = 'o1';";
+    // SQLite.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v4.db");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(HISTORY_TABLE_SQL).unwrap();
+        for m in &MIGRATIONS[..4] {
+            c.execute_batch(m.sqlite).unwrap();
+            c.execute(
+                "INSERT INTO aurum_schema_migrations VALUES (?1, ?2, ?3, 0)",
+                rusqlite::params![m.version, m.name, m.checksum(Dialect::Sqlite)],
+            )
+            .unwrap();
+        }
+        c.execute_batch(V3_ROWS).unwrap();
+        c.execute_batch(V4_META).unwrap();
+    }
+    let store = Store::open(&config(path.display().to_string()))
+        .await
+        .unwrap();
+    assert_upgraded_from_v4(&store).await;
+    store.close().await;
+
+    // PostgreSQL.
+    let Some(base) = pg_url() else {
+        return;
+    };
+    let schema = unique_schema("v4");
+    let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA \"{schema}\"; SET search_path TO \"{schema}\"; {HISTORY_TABLE_SQL}"
+        ))
+        .await
+        .unwrap();
+    for m in &MIGRATIONS[..4] {
+        client.batch_execute(m.postgres).await.unwrap();
+        client
+            .execute(
+                "INSERT INTO aurum_schema_migrations VALUES ($1, $2, $3, 0)",
+                &[&m.version, &m.name, &m.checksum(Dialect::Postgres)],
+            )
+            .await
+            .unwrap();
+    }
+    client.batch_execute(V3_ROWS).await.unwrap();
+    client.batch_execute(V4_META).await.unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let store = Store::open(&config(format!("{base}{sep}schema={schema}")))
+        .await
+        .unwrap();
+    assert_upgraded_from_v4(&store).await;
     store.close().await;
     client
         .batch_execute(&format!("DROP SCHEMA \"{schema}\" CASCADE"))

@@ -11,8 +11,9 @@ use crate::check::{CheckBuilder, CheckReport};
 use crate::error::{Result, StoreError};
 use crate::migrate::{self, AppliedMigration, Dialect};
 use crate::model::{
-    BacktestRunRecord, BacktestRunSummary, BotSpec, DailyPerformance, FillRecord, LedgerRecord,
-    OptimizeResult, OptimizeRunRecord, OrderEventRecord, OrderRecord, PositionRecord,
+    BacktestRunRecord, BacktestRunSummary, BotSpec, DailyPerformance, EquityPointRecord,
+    FillRecord, LedgerRecord, OptimizeResult, OptimizeRunRecord, OrderEventRecord, OrderRecord,
+    PositionRecord,
 };
 use crate::ops::{WriteOp, WriteOutcome};
 use crate::writer::{WriterConfig, WriterHandle, WriterMetrics, WriterStatus};
@@ -506,6 +507,27 @@ impl PgStore {
             |r| records::daily(r, "performance_daily"),
         )
         .await
+    }
+
+    /// A bot's equity curve: the newest `limit` points with `ts_ms >= since_ms` (all of the
+    /// bot's points without `since_ms`), oldest first (see [`crate::Store::equity_curve`]).
+    pub async fn equity_curve(
+        &self,
+        bot_id: &str,
+        since_ms: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<EquityPointRecord>> {
+        let (since, limit) = records::equity_curve_bounds(since_ms, limit);
+        let newest_first = self
+            .query(
+                "SELECT ts_ms, equity, cash FROM equity_curve WHERE bot_id = $1 AND ts_ms >= $2
+                 ORDER BY ts_ms DESC LIMIT $3",
+                &[&bot_id, &since, &limit],
+                "reading the equity curve",
+                |r| records::equity_point(r),
+            )
+            .await?;
+        Ok(records::equity_curve(newest_first))
     }
 
     /// The newest backtest runs.

@@ -805,6 +805,14 @@ pub(crate) async fn write_changes(
              realised_pnl = excluded.realised_pnl, fees = excluded.fees, trades = excluded.trades, wins = excluded.wins,
              losses = excluded.losses", vec![Box::new(bot), Box::new(&d.day), Box::new(&d.start_equity), Box::new(&d.end_equity), Box::new(&d.realised_pnl), Box::new(&d.fees), Box::new(&d.trades), Box::new(&d.wins), Box::new(&d.losses)]);
     }
+    if !g.equity.is_empty() {
+        let bots: Vec<&str> = g.equity.keys().map(|(b, _)| b.as_str()).collect();
+        let ts: Vec<i64> = g.equity.keys().map(|(_, t)| *t).collect();
+        let equity: Vec<Decimal> = g.equity.values().map(|(e, _)| *e).collect();
+        let cash: Vec<Decimal> = g.equity.values().map(|(_, c)| *c).collect();
+        p.push("INSERT INTO equity_curve (bot_id, ts_ms, equity, cash) SELECT * FROM unnest($1::text[], $2::bigint[], $3::numeric[], $4::numeric[])
+             ON CONFLICT (bot_id, ts_ms) DO UPDATE SET equity = excluded.equity, cash = excluded.cash", vec![Box::new(bots), Box::new(ts), Box::new(equity), Box::new(cash)]);
+    }
     p.run(tx, cache).await?;
     for run in &g.runs {
         write_backtest_run(tx, run).await?;

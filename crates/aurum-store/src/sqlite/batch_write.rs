@@ -7,7 +7,7 @@
 //! planner did not foresee, a full disk — the writer rolls the batch back and replays it with
 //! each request in its own SAVEPOINT, so one bad request still fails alone.
 
-use super::sql::{exec, values_sql, write_change};
+use super::sql::{EQUITY_POINT_HEAD, EQUITY_POINT_TAIL, exec, values_sql, write_change};
 use crate::batch::group;
 use crate::error::Result;
 use crate::plan::Change;
@@ -109,6 +109,9 @@ static BALANCES: LazyLock<MultiRow> = LazyLock::new(|| {
         " ON CONFLICT (bot_id, asset) DO UPDATE SET amount = excluded.amount, updated_at_ms = excluded.updated_at_ms",
     )
 });
+
+static EQUITY: LazyLock<MultiRow> =
+    LazyLock::new(|| MultiRow::new(EQUITY_POINT_HEAD, 4, EQUITY_POINT_TAIL));
 
 /// Writes every change of a batch. Kinds that are rare on the hot path (bots, engine state,
 /// market data, daily rows, runs) go through the single-row writer.
@@ -245,6 +248,13 @@ pub(crate) fn write_batch(conn: &Connection, changes: &[Change]) -> Result<()> {
             ]);
         }
         BALANCES.write(conn, values, "storing balances")?;
+    }
+    if !g.equity.is_empty() {
+        let mut values = Vec::with_capacity(g.equity.len() * 4);
+        for ((bot, ts), (equity, cash)) in &g.equity {
+            values.extend([text(bot), Value::Integer(*ts), text(equity), text(cash)]);
+        }
+        EQUITY.write(conn, values, "storing equity points")?;
     }
     for c in changes {
         match c {

@@ -6,8 +6,9 @@ use crate::RowCounts;
 use crate::check::{CheckBuilder, CheckReport};
 use crate::error::{Result, StoreError};
 use crate::model::{
-    BacktestRunRecord, BacktestRunSummary, BotSpec, DailyPerformance, FillRecord, LedgerRecord,
-    OptimizeResult, OptimizeRunRecord, OrderEventRecord, OrderRecord, PositionRecord,
+    BacktestRunRecord, BacktestRunSummary, BotSpec, DailyPerformance, EquityPointRecord,
+    FillRecord, LedgerRecord, OptimizeResult, OptimizeRunRecord, OrderEventRecord, OrderRecord,
+    PositionRecord,
 };
 use crate::rows;
 use aurum_core::{Asset, Candle, ClientOrderId, Money, Symbol, Timeframe};
@@ -225,6 +226,30 @@ impl SqliteStore {
                 "reading daily performance",
                 |r| rows::daily(r, "performance_daily"),
             )
+        })
+        .await
+    }
+
+    /// A bot's equity curve: the newest `limit` points with `ts_ms >= since_ms` (all of the
+    /// bot's points without `since_ms`), oldest first (see [`crate::Store::equity_curve`]).
+    pub async fn equity_curve(
+        &self,
+        bot_id: &str,
+        since_ms: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<EquityPointRecord>> {
+        let bot = bot_id.to_string();
+        let (since, limit) = rows::equity_curve_bounds(since_ms, limit);
+        self.read(move |c| {
+            let newest_first = query_all(
+                c,
+                "SELECT ts_ms, equity, cash FROM equity_curve WHERE bot_id = ?1 AND ts_ms >= ?2
+                 ORDER BY ts_ms DESC LIMIT ?3",
+                params![bot, since, limit],
+                "reading the equity curve",
+                |r| rows::equity_point(r),
+            )?;
+            Ok(rows::equity_curve(newest_first))
         })
         .await
     }

@@ -369,6 +369,13 @@ static INSERT_FILL_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|
     )
 });
 
+/// The upsert of one equity point (the batch writer's multi-row statement has the same tail).
+pub(crate) const EQUITY_POINT_HEAD: &str = "INSERT INTO equity_curve (bot_id, ts_ms, equity, cash)";
+pub(crate) const EQUITY_POINT_TAIL: &str =
+    " ON CONFLICT (bot_id, ts_ms) DO UPDATE SET equity = excluded.equity, cash = excluded.cash";
+static EQUITY_POINT_SQL: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| values_sql(EQUITY_POINT_HEAD, 4, 1, EQUITY_POINT_TAIL));
+
 /// Writes one planned change.
 pub(crate) fn write_change(conn: &Connection, change: &Change) -> Result<()> {
     match change {
@@ -592,6 +599,19 @@ pub(crate) fn write_change(conn: &Connection, change: &Change) -> Result<()> {
                     day.losses
                 ],
                 "storing daily performance",
+            )?;
+        }
+        Change::UpsertEquityPoint {
+            bot_id,
+            ts_ms,
+            equity,
+            cash,
+        } => {
+            exec(
+                conn,
+                &EQUITY_POINT_SQL,
+                params![bot_id, ts_ms, equity.to_string(), cash.to_string()],
+                "storing an equity point",
             )?;
         }
         Change::InsertBacktestRun(run) => write_backtest_run(conn, run)?,

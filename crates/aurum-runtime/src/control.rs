@@ -17,6 +17,8 @@ pub const RECONCILIATION_KEY: &str = "reconciliation";
 pub const STATUS_KEY: &str = "status";
 /// `engine_state` key of the engine-side protection levels, by pair.
 pub const TRIGGERS_KEY: &str = "triggers";
+/// `engine_state` key of the operator's stop/start of new entries ([`EntriesRecord`]).
+pub const ENTRIES_KEY: &str = "entries";
 /// `engine_state` key of the bot's starting capital in the quote asset.
 pub const START_CASH_KEY: &str = "start_cash";
 
@@ -61,16 +63,28 @@ impl KillSwitchRecord {
     }
 }
 
-/// Reads one `engine_state` value of a bot as `T`; `None` when it was never written.
-pub async fn read_state<T: DeserializeOwned>(
-    store: &Store,
+/// Whether an operator stopped new entries (API, dashboard): exits and protection go on; a
+/// restart keeps it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EntriesRecord {
+    /// New entries are stopped.
+    pub paused: bool,
+    /// Who changed it last: `cli`, `api`.
+    pub source: String,
+    /// When it was last changed, ms since the Unix epoch.
+    pub changed_at_ms: i64,
+}
+
+/// Decodes one value of a bot's `engine_state` map as `T`; `None` when it was never written.
+pub fn state_value<T: DeserializeOwned>(
+    all: &std::collections::BTreeMap<String, serde_json::Value>,
     bot_id: &str,
     key: &str,
 ) -> Result<Option<T>, RuntimeError> {
-    let mut all = store.engine_state(bot_id).await?;
-    match all.remove(key) {
+    match all.get(key) {
         None => Ok(None),
-        Some(v) => serde_json::from_value(v)
+        Some(v) => T::deserialize(v)
             .map(Some)
             .map_err(|e| RuntimeError::BadState {
                 bot_id: bot_id.to_string(),
@@ -78,6 +92,16 @@ pub async fn read_state<T: DeserializeOwned>(
                 reason: e.to_string(),
             }),
     }
+}
+
+/// Reads one `engine_state` value of a bot as `T`; `None` when it was never written.
+pub async fn read_state<T: DeserializeOwned>(
+    store: &Store,
+    bot_id: &str,
+    key: &str,
+) -> Result<Option<T>, RuntimeError> {
+    let all = store.engine_state(bot_id).await?;
+    state_value(&all, bot_id, key)
 }
 
 /// Writes one `engine_state` value of a bot (durable when it returns).
@@ -102,6 +126,16 @@ pub async fn write_state<T: Serialize>(
         })
         .await?;
     Ok(())
+}
+
+/// Stops or starts a bot's new entries in the store; a running engine applies it within one
+/// poll interval.
+pub async fn set_entries(
+    store: &Store,
+    bot_id: &str,
+    record: &EntriesRecord,
+) -> Result<(), RuntimeError> {
+    write_state(store, bot_id, ENTRIES_KEY, record, record.changed_at_ms).await
 }
 
 /// Engages or releases a bot's kill switch in the store (what `aurum kill-switch` does). A

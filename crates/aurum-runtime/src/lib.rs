@@ -34,5 +34,5 @@ pub use error::RuntimeError;
 pub use paper::PaperVenue;
 pub use reconcile::ReconcileReport;
 pub use runtime::{RunSummary, Runtime, RuntimeOptions};
-pub use status::{LatencySummary, RuntimeStats, RuntimeStatus};
+pub use status::{LATENCY_BOUNDS_US, LatencySummary, LiveView, RuntimeStats, RuntimeStatus};
 pub use venue::Venue;

@@ -135,6 +135,10 @@ impl<V: Venue> Runtime<V> {
             }
             Err(e) => {
                 self.stats.rejects += 1;
+                let reason = e
+                    .code()
+                    .map_or_else(|| "other".to_string(), |c| c.to_string());
+                *self.stats.rejects_by_code.entry(reason).or_default() += 1;
                 tracing::warn!(client_order_id = %id, error = %e, "order refused");
                 self.store_final(&id, OrderStatus::Rejected, None, &e.to_string())
                     .await?;

@@ -13,11 +13,14 @@
 //! 5. the risk state and a status heartbeat are stored.
 
 use crate::config::BotConfig;
-use crate::control::{self, KILL_SWITCH_KEY, KillSwitchRecord, RISK_KEY, STATUS_KEY, TRIGGERS_KEY};
+use crate::control::{
+    self, ENTRIES_KEY, EntriesRecord, KILL_SWITCH_KEY, KillSwitchRecord, RISK_KEY, STATUS_KEY,
+    TRIGGERS_KEY,
+};
 use crate::error::RuntimeError;
 use crate::orders::Working;
 use crate::reconcile::ReconcileReport;
-use crate::status::{LatencyStats, RuntimeStats, RuntimeStatus};
+use crate::status::{LatencyStats, LiveView, RuntimeStats, RuntimeStatus};
 use crate::venue::{Venue, wall_ms};
 use aurum_core::{Candle, ClientOrderId, Decimal, Money, Symbol, SymbolFilters, Timeframe};
 use aurum_engine::engine::{Command, Engine, Triggers};
@@ -27,6 +30,7 @@ use aurum_strategy::indicators::Ohlcv;
 use aurum_strategy::risk::RiskConfig;
 use aurum_strategy::strategies::ChallengeGrowthConfig;
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
@@ -79,6 +83,10 @@ pub struct Runtime<V: Venue> {
     /// Venue clock minus the local wall clock, ms.
     pub(crate) clock_offset_ms: i64,
     pub(crate) kill_switch: KillSwitchRecord,
+    /// The operator's stop/start of new entries, as last read from the store.
+    pub(crate) entries: EntriesRecord,
+    /// Where the operator surface of this process reads the bot ([`Runtime::publish_to`]).
+    pub(crate) publish: Option<watch::Sender<Arc<LiveView>>>,
     pub(crate) saved_risk: Option<serde_json::Value>,
     pub(crate) saved_triggers: Option<serde_json::Value>,
     pub(crate) stats: RuntimeStats,
@@ -155,6 +163,24 @@ impl<V: Venue> Runtime<V> {
         self.kill_switch.engaged
     }
 
+    /// Whether an operator stopped new entries.
+    pub fn entries_paused(&self) -> bool {
+        self.entries.paused
+    }
+
+    /// Publishes a [`LiveView`] of the bot into `tx` now and after every tick, for the
+    /// operator surface (API, dashboard, metrics) running in the same process.
+    pub fn publish_to(&mut self, tx: watch::Sender<Arc<LiveView>>) {
+        tx.send_replace(Arc::new(LiveView::build(self)));
+        self.publish = Some(tx);
+    }
+
+    fn publish(&self) {
+        if let Some(tx) = &self.publish {
+            tx.send_replace(Arc::new(LiveView::build(self)));
+        }
+    }
+
     fn stopping(&self) -> bool {
         *self.shutdown.borrow()
     }
@@ -182,7 +208,7 @@ impl<V: Venue> Runtime<V> {
         if !self.relock().await? {
             return Ok(());
         }
-        self.apply_stored_kill_switch().await?;
+        self.apply_stored_controls().await?;
         let closed = self.poll_market().await;
         self.sync_working().await?;
         let now = self.now_ms();
@@ -208,6 +234,9 @@ impl<V: Venue> Runtime<V> {
         if let Some(done) = self.day.on_equity(now, self.engine.equity()) {
             self.store_day(done).await;
         }
+        if closed.iter().any(|c| !c.is_empty()) || self.stats.ticks == 1 {
+            self.store_equity_point(now).await;
+        }
         if !self.stopping() {
             for (pair, candles) in closed.iter().enumerate() {
                 for c in candles {
@@ -224,6 +253,7 @@ impl<V: Venue> Runtime<V> {
         // The engine's closed round trips go to the day's row; none is kept in memory.
         for t in self.engine.take_trades() {
             self.stats.trades_closed += 1;
+            self.stats.realised_pnl += t.pnl;
             if t.exit_reason == "dust" {
                 self.stats.dust_closed += 1;
             }
@@ -236,6 +266,7 @@ impl<V: Venue> Runtime<V> {
         }
         self.store_closed_candles(&closed).await;
         self.save_state(false).await?;
+        self.publish();
         Ok(())
     }
 
@@ -330,6 +361,21 @@ impl<V: Venue> Runtime<V> {
         }
     }
 
+    /// Stores a point of the equity curve (best effort, like the candles: counted when it
+    /// fails).
+    async fn store_equity_point(&mut self, now: i64) {
+        let op = WriteOp::EquityPoint {
+            bot_id: self.bot_id.clone(),
+            ts_ms: now,
+            equity: self.engine.equity(),
+            cash: self.engine.cash(),
+        };
+        if let Err(e) = self.store.write(op).await {
+            self.stats.store_errors += 1;
+            tracing::warn!(error = %e, "storing the equity point failed");
+        }
+    }
+
     /// Stores the closed candles in `market_data` (best effort: a failure is counted, the
     /// candles are not needed for trading).
     async fn store_closed_candles(&mut self, closed: &[Vec<Candle>]) {
@@ -349,19 +395,26 @@ impl<V: Venue> Runtime<V> {
         }
     }
 
-    /// Reads the stored kill switch; applies an engage or a reset made elsewhere (CLI, API).
-    async fn apply_stored_kill_switch(&mut self) -> Result<(), RuntimeError> {
-        let stored: Option<KillSwitchRecord> =
-            match control::read_state(&self.store, &self.bot_id, KILL_SWITCH_KEY).await {
-                Ok(s) => s,
-                Err(RuntimeError::Store(e)) => {
-                    self.stats.store_errors += 1;
-                    tracing::warn!(error = %e, "reading the kill switch failed");
-                    return Ok(());
-                }
-                Err(e) => return Err(e),
-            };
-        let stored = stored.unwrap_or_default();
+    /// Reads the operator's controls from the store (the kill switch, the stop/start of
+    /// entries) and applies what changed elsewhere (CLI, API).
+    async fn apply_stored_controls(&mut self) -> Result<(), RuntimeError> {
+        let all = match self.store.engine_state(&self.bot_id).await {
+            Ok(all) => all,
+            Err(e) => {
+                self.stats.store_errors += 1;
+                tracing::warn!(error = %e, "reading the kill switch failed");
+                return Ok(());
+            }
+        };
+        let entries: EntriesRecord =
+            control::state_value(&all, &self.bot_id, ENTRIES_KEY)?.unwrap_or_default();
+        if entries != self.entries {
+            tracing::warn!(paused = entries.paused, source = %entries.source, "new entries {}", if entries.paused { "stopped" } else { "started" });
+            self.engine.risk_mut().set_entries_paused(entries.paused);
+            self.entries = entries;
+        }
+        let stored: KillSwitchRecord =
+            control::state_value(&all, &self.bot_id, KILL_SWITCH_KEY)?.unwrap_or_default();
         if stored == self.kill_switch {
             return Ok(());
         }

@@ -94,6 +94,8 @@ impl<V: Venue> Runtime<V> {
             pending: VecDeque::new(),
             clock_offset_ms: offset,
             kill_switch: KillSwitchRecord::default(),
+            entries: Default::default(),
+            publish: None,
             saved_risk: None,
             saved_triggers: None,
             stats: RuntimeStats::default(),
@@ -148,6 +150,15 @@ impl<V: Venue> Runtime<V> {
             rt.engine.reset_kill_switch(now, &mut out);
         }
         rt.kill_switch = stored;
+        let entries: control::EntriesRecord =
+            control::read_state(&rt.store, &bot_id, control::ENTRIES_KEY)
+                .await?
+                .unwrap_or_default();
+        if entries.paused {
+            tracing::warn!("new entries are stopped: start them to enter positions again");
+        }
+        rt.engine.risk_mut().set_entries_paused(entries.paused);
+        rt.entries = entries;
         if !rt.reconciliation.ok && !rt.kill_switch.engaged {
             let reason = format!("reconciliation: {}", rt.reconciliation.drift.join("; "));
             rt.engage_kill_switch(&reason, "reconciliation", false, &mut out)

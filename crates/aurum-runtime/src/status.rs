@@ -11,6 +11,7 @@ use std::time::Duration;
 
 /// Counters since the runtime started.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RuntimeStats {
     /// Loop iterations.
     pub ticks: u64,
@@ -20,6 +21,9 @@ pub struct RuntimeStats {
     pub fills: u64,
     /// Orders the venue refused.
     pub rejects: u64,
+    /// Orders the venue refused, by its error code (`-2010`...; `other` without one).
+    #[serde(default)]
+    pub rejects_by_code: BTreeMap<String, u64>,
     /// Placements whose outcome was unknown at first.
     pub unknown_outcomes: u64,
     /// Intents found never sent.
@@ -30,6 +34,8 @@ pub struct RuntimeStats {
     pub store_errors: u64,
     /// Round trips closed.
     pub trades_closed: u64,
+    /// Realised P&L of the round trips closed since start (quote).
+    pub realised_pnl: Money,
     /// Positions written off as dust.
     pub dust_closed: u64,
 }
@@ -75,6 +81,28 @@ impl LatencyStats {
         let _ = self.hist.record(us.min(self.hist.high()));
     }
 
+    /// Cumulative counts at each upper bound (µs), as Prometheus `le` buckets want them, and
+    /// the sum of all samples in seconds (from the histogram's buckets: exact to its
+    /// precision of 3 significant digits).
+    pub fn buckets(&self, bounds_us: &[u64]) -> (Vec<u64>, f64) {
+        let counts = bounds_us
+            .iter()
+            .map(|&b| {
+                if b >= self.hist.max() {
+                    self.hist.len()
+                } else {
+                    self.hist.count_between(0, b)
+                }
+            })
+            .collect();
+        let sum_us: f64 = self
+            .hist
+            .iter_recorded()
+            .map(|v| v.value_iterated_to() as f64 * v.count_at_value() as f64)
+            .sum();
+        (counts, sum_us / 1e6)
+    }
+
     /// The percentiles.
     pub fn summary(&self) -> LatencySummary {
         LatencySummary {
@@ -109,6 +137,9 @@ pub struct RuntimeStatus {
     pub mode: String,
     /// Whether the kill switch halts trading.
     pub halted: bool,
+    /// Whether an operator stopped new entries.
+    #[serde(default)]
+    pub entries_paused: bool,
     /// The process.
     pub pid: u32,
     /// When it started (venue clock, ms).
@@ -162,6 +193,7 @@ impl RuntimeStatus {
             state: state.to_string(),
             mode: rt.venue.mode().to_string(),
             halted: rt.kill_switch.engaged,
+            entries_paused: rt.entries.paused,
             pid: std::process::id(),
             started_at_ms: rt.started_at_ms,
             heartbeat_ms: wall_ms(),
@@ -233,6 +265,74 @@ impl DayTracker {
                 r.losses += 1;
             }
             self.dirty = true;
+        }
+    }
+}
+
+/// Upper bounds of the candle → wire latency buckets, µs (100 µs to 10 s).
+pub const LATENCY_BOUNDS_US: [u64; 16] = [
+    100, 250, 500, 1_000, 2_000, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000,
+    1_000_000, 2_500_000, 5_000_000, 10_000_000,
+];
+
+/// What a running bot shows its operator surface in the same process (the API, the
+/// dashboard, `/metrics`), replaced after every tick. A bot in another process is seen through
+/// the store instead (its [`RuntimeStatus`] heartbeat).
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveView {
+    /// The bot.
+    pub bot_id: String,
+    /// The status, as stored in the heartbeat.
+    pub status: RuntimeStatus,
+    /// The risk manager's figures now.
+    pub risk: aurum_strategy::risk::RiskStatus,
+    /// Whether reconciliation at start passed (`false`: it found differences).
+    pub reconciled: bool,
+    /// Differences reconciliation found at start.
+    pub reconciliation_drift: usize,
+    /// Realised P&L of the open positions so far (their partial exits), quote.
+    pub realised_pnl_open: Money,
+    /// Unrealised P&L of the open positions at the last price.
+    pub unrealised_pnl: Money,
+    /// Entries the risk manager refused since start, by rule.
+    pub risk_refusals: BTreeMap<String, u64>,
+    /// Candle → wire latency: cumulative counts at [`LATENCY_BOUNDS_US`].
+    pub latency_buckets: Vec<u64>,
+    /// Sum of the latency samples, seconds.
+    pub latency_sum_s: f64,
+}
+
+impl LiveView {
+    /// The view of a runtime now.
+    pub fn build<V: Venue>(rt: &Runtime<V>) -> LiveView {
+        let now = rt.now_ms();
+        let mut realised = Money::ZERO;
+        let mut unrealised = Money::ZERO;
+        for f in &rt.feeds {
+            if let Some(p) = rt.engine.portfolio().position(&f.symbol) {
+                realised += p.realised_pnl;
+                if let Some(price) = f.last_price {
+                    unrealised += p.unrealised_pnl(price);
+                }
+            }
+        }
+        let (latency_buckets, latency_sum_s) = rt.latency.buckets(&LATENCY_BOUNDS_US);
+        LiveView {
+            bot_id: rt.bot_id.clone(),
+            status: rt.status("trading"),
+            risk: rt.engine.risk().status(now),
+            reconciled: rt.reconciliation.ok,
+            reconciliation_drift: rt.reconciliation.drift.len(),
+            realised_pnl_open: realised,
+            unrealised_pnl: unrealised,
+            risk_refusals: rt
+                .engine
+                .rejections()
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+            latency_buckets,
+            latency_sum_s,
         }
     }
 }

@@ -235,7 +235,9 @@ fn a_fall_to_half_the_peak_engages_the_kill_switch_until_it_is_reset() {
     assert!(risk.kill_switch_engaged());
     assert_eq!(
         risk.state().kill_switch.reason.as_deref(),
-        Some("automatic: equity 600 fell 50.00 % below its peak 1200 (kill_switch_drawdown_pct 0.5)")
+        Some(
+            "automatic: equity 600 fell 50.00 % below its peak 1200 (kill_switch_drawdown_pct 0.5)"
+        )
     );
     assert_eq!(risk.state().kill_switch.since_ms, Some(T0 + 3 * HOUR_MS));
     // Exits are refused too, and recovering does not release it.
@@ -262,6 +264,28 @@ fn a_fall_to_half_the_peak_engages_the_kill_switch_until_it_is_reset() {
         })
         .contains("kill_switch_drawdown_pct = 1.5 must be in (0, 1]")
     );
+}
+
+#[test]
+fn an_operator_pause_blocks_entries_but_not_exits_until_started_again() {
+    let mut risk = manager(RiskConfig::default());
+    step(&mut risk, T0, dec!(1000));
+    assert_eq!(Ask::new().rule(&risk, T0), None);
+    risk.set_entries_paused(true);
+    assert!(risk.entries_paused());
+    assert_eq!(Ask::new().rule(&risk, T0), Some(RiskRule::EntriesPaused));
+    assert!(risk.approve_exit(T0).is_ok());
+    assert_eq!(risk.status(T0).blocked_by, vec![RiskRule::EntriesPaused]);
+    // The kill switch answers first; the pause stays after a reset.
+    risk.engage_kill_switch("test", T0);
+    assert_eq!(Ask::new().rule(&risk, T0), Some(RiskRule::KillSwitch));
+    risk.reset_kill_switch();
+    assert_eq!(
+        Ask::new().rule(&risk, T0 + 1),
+        Some(RiskRule::EntriesPaused)
+    );
+    risk.set_entries_paused(false);
+    assert_eq!(Ask::new().rule(&risk, T0 + 1), None);
 }
 
 fn manager_err(config: RiskConfig) -> String {
@@ -530,6 +554,7 @@ fn status_reports_usage_blocks_and_their_end_times() {
     assert_eq!(s.drawdown_limit_pct, 20.0);
     assert_eq!(s.day_start_equity, Some(dec!(1000)));
     assert_eq!((s.daily_loss_pct, s.daily_loss_used_pct), (2.5, 50.0));
+    assert_eq!(s.daily_pnl_pct, -2.5);
     assert_eq!(s.daily_loss_limit_pct, 5.0);
     assert_eq!((s.entries_today, s.max_trades_per_day), (1, 25));
     assert_eq!((s.consecutive_losses, s.max_consecutive_losses), (1, 5));

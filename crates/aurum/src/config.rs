@@ -29,6 +29,8 @@ pub struct AppConfig {
     pub paper: aurum_runtime::PaperConfig,
     /// The venue (`[exchange]`).
     pub exchange: aurum_runtime::ExchangeConfig,
+    /// The operator API (`[api]`): address, token file, body limit.
+    pub api: aurum_server::ApiConfig,
 }
 
 /// `[strategy.*]`: settings of the strategies that have more than a few parameters.

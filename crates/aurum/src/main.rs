@@ -52,6 +52,8 @@ enum Command {
     Paper(cmd::trade::PaperArgs),
     /// Live trading on Binance Spot (--testnet for its testnet; --base-url for a simulator).
     Live(cmd::trade::LiveArgs),
+    /// The operator API, web dashboard and Prometheus /metrics of a bot, from its store.
+    Serve(cmd::serve::ServeArgs),
     /// A bot's state: running or not, kill switch, reconciliation, balances, positions, orders.
     Status(cmd::trade::StatusArgs),
     /// Engage or reset a bot's persisted kill switch.
@@ -100,6 +102,7 @@ fn main() -> ExitCode {
             Command::ExchangeSim(a) => cmd::exchange_sim::run(a).await.map(|_| ExitCode::SUCCESS),
             Command::Paper(a) => cmd::trade::paper(a, config).await,
             Command::Live(a) => cmd::trade::live(a, config).await,
+            Command::Serve(a) => cmd::serve::run(a, config).await,
             Command::Status(a) => cmd::trade::status(a, config).await,
             Command::KillSwitch(c) => cmd::trade::kill_switch(c, config).await,
         }

@@ -297,7 +297,7 @@ fn loadtest_json_has_its_keys_and_db_status_prints_the_pool_line() {
     assert_eq!(s["pool"]["max_overflow"], 20);
     assert!(s["writer"]["commit_ms"]["p99"].is_number());
     assert_eq!(s["writer"]["busy_errors_total"], 0);
-    assert_eq!(s["schema_version"], 4);
+    assert_eq!(s["schema_version"], 5);
 }
 
 #[test]

@@ -177,13 +177,24 @@ impl RiskManager {
         self.state.kill_switch = KillSwitch::default();
     }
 
+    /// Stops (`true`) or starts again (`false`) new entries: an operator's decision, kept
+    /// until changed; exits and protection are not affected.
+    pub fn set_entries_paused(&mut self, paused: bool) {
+        self.state.entries_paused = paused;
+    }
+
+    /// Whether an operator stopped new entries.
+    pub fn entries_paused(&self) -> bool {
+        self.state.entries_paused
+    }
+
     /// Whether the kill switch is engaged.
     pub fn kill_switch_engaged(&self) -> bool {
         self.state.kill_switch.engaged
     }
 
     /// Approves and sizes an entry, or names the first rule that refuses it. The checks run
-    /// in this order: kill switch, target reached, stale data, drawdown breaker, daily loss
+    /// in this order: kill switch, entries paused by an operator, target reached, stale data, drawdown breaker, daily loss
     /// limit, loss-streak pause, max trades per UTC day (entries filled today + pending), max
     /// open positions (open + pending), min confidence; then the sizing rules (min trade,
     /// insufficient cash, venue filters; see `size_entry`).
@@ -197,6 +208,12 @@ impl RiskManager {
         let reject = |rule, detail: String| Err(Rejection::new(rule, detail));
         if let Some(detail) = self.kill_switch_detail() {
             return reject(RiskRule::KillSwitch, detail);
+        }
+        if s.entries_paused {
+            return reject(
+                RiskRule::EntriesPaused,
+                "an operator stopped new entries; start them again to trade".to_string(),
+            );
         }
         if let Some(l) = req.limits
             && !l.entries_allowed

@@ -9,6 +9,8 @@ use std::fmt;
 pub enum RiskRule {
     /// The kill switch is engaged: no orders at all until it is reset.
     KillSwitch,
+    /// An operator stopped new entries (API, dashboard): exits still go out.
+    EntriesPaused,
     /// The strategy reached its target and wants no more entries.
     TargetReached,
     /// The pair's last closed candle is older than the staleness limit (or there is none).
@@ -41,6 +43,7 @@ impl RiskRule {
     pub fn as_str(self) -> &'static str {
         match self {
             RiskRule::KillSwitch => "kill_switch",
+            RiskRule::EntriesPaused => "entries_paused",
             RiskRule::TargetReached => "target_reached",
             RiskRule::StaleData => "stale_data",
             RiskRule::DrawdownBreaker => "drawdown_breaker",
@@ -57,8 +60,9 @@ impl RiskRule {
     }
 
     /// Every rule, in checking order.
-    pub const ALL: [RiskRule; 13] = [
+    pub const ALL: [RiskRule; 14] = [
         RiskRule::KillSwitch,
+        RiskRule::EntriesPaused,
         RiskRule::TargetReached,
         RiskRule::StaleData,
         RiskRule::DrawdownBreaker,
@@ -107,6 +111,7 @@ mod tests {
             names,
             [
                 "kill_switch",
+                "entries_paused",
                 "target_reached",
                 "stale_data",
                 "drawdown_breaker",

@@ -54,6 +54,8 @@ pub struct RiskState {
     pub daily_loss_blocked_day: Option<i64>,
     /// The kill switch.
     pub kill_switch: KillSwitch,
+    /// An operator stopped new entries (until started again); exits are not affected.
+    pub entries_paused: bool,
     /// Close time (ms) of the last candle per pair, indexed by the engine's pair id.
     pub last_close_ms: Vec<Option<i64>>,
 }

@@ -13,8 +13,8 @@ use serde::Serialize;
 pub struct RiskStatus {
     /// The time of the snapshot, ms since the Unix epoch.
     pub now_ms: i64,
-    /// The time-based rules blocking entries right now, in checking order (kill switch,
-    /// drawdown breaker, daily loss limit, loss-streak pause). Empty: entries may go out.
+    /// The standing rules blocking entries right now, in checking order (kill switch,
+    /// entries paused, drawdown breaker, daily loss limit, loss-streak pause). Empty: entries may go out.
     pub blocked_by: Vec<RiskRule>,
     /// The kill switch.
     pub kill_switch: KillSwitch,
@@ -34,6 +34,8 @@ pub struct RiskStatus {
     pub day_start_equity: Option<Money>,
     /// The day's loss in percent of the start-of-day equity (0 when up on the day).
     pub daily_loss_pct: f64,
+    /// The day's result in percent of the start-of-day equity (signed: negative is a loss).
+    pub daily_pnl_pct: f64,
     /// How much of the daily loss limit is used, in percent (100 = limit hit).
     pub daily_loss_used_pct: f64,
     /// The daily loss limit in percent (5 for 0.05).
@@ -53,7 +55,9 @@ pub struct RiskStatus {
 }
 
 impl RiskStatus {
-    pub(crate) fn build(config: &RiskConfig, s: &RiskState, now_ms: i64) -> RiskStatus {
+    /// The figures of a risk state under its configuration at `now_ms` (what
+    /// [`RiskManager::status`](super::RiskManager::status) returns; a stored state gives the same).
+    pub fn build(config: &RiskConfig, s: &RiskState, now_ms: i64) -> RiskStatus {
         let equity = s.last_equity;
         let pct = |x: Decimal| decimal_to_f64(x * Decimal::ONE_HUNDRED);
         // Fall from `reference` to the current equity as a fraction of `reference` (0 if up).
@@ -78,6 +82,7 @@ impl RiskStatus {
         let pause_until = s.loss_pause_at(now_ms);
         let blocked_by = [
             (kill, RiskRule::KillSwitch),
+            (s.entries_paused, RiskRule::EntriesPaused),
             (drawdown_until.is_some(), RiskRule::DrawdownBreaker),
             (daily_blocked, RiskRule::DailyLossLimit),
             (pause_until.is_some(), RiskRule::LossStreakPause),
@@ -97,6 +102,10 @@ impl RiskStatus {
             drawdown_cooldown_until_ms: drawdown_until,
             day_start_equity: day_start,
             daily_loss_pct: pct(daily_loss),
+            daily_pnl_pct: match (day_start, equity) {
+                (Some(d), Some(e)) if d > Decimal::ZERO => pct((e - d) / d),
+                _ => 0.0,
+            },
             daily_loss_used_pct: pct(daily_used),
             daily_loss_limit_pct: pct(config.daily_loss_limit_pct),
             daily_loss_blocked: daily_blocked,

@@ -10,4 +10,5 @@ pub mod exchange_sim;
 pub mod indicators;
 pub mod loadtest;
 pub mod optimize;
+pub mod serve;
 pub mod trade;

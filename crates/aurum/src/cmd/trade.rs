@@ -34,6 +34,13 @@ pub struct RunArgs {
     /// Reconcile with the venue, store and print the report, and exit without trading.
     #[arg(long)]
     pub reconcile_only: bool,
+    /// Also serve the operator API, the dashboard and /metrics from this process (`[api]`;
+    /// the kill switch then acts on this running bot within one poll interval).
+    #[arg(long)]
+    pub serve: bool,
+    /// Address of the API with --serve (default: `[api] bind`, 127.0.0.1:8080).
+    #[arg(long, value_name = "ADDR", requires = "serve")]
+    pub serve_addr: Option<String>,
 }
 
 /// `aurum paper`.
@@ -101,7 +108,7 @@ pub enum KillSwitchCommand {
     },
 }
 
-async fn open_store(config: &AppConfig, url: String) -> Result<Store> {
+pub(crate) async fn open_store(config: &AppConfig, url: String) -> Result<Store> {
     let store_config = StoreConfig {
         url,
         ..config.store.clone()
@@ -109,7 +116,7 @@ async fn open_store(config: &AppConfig, url: String) -> Result<Store> {
     Ok(Store::open(&store_config).await?)
 }
 
-fn store_url(config: &AppConfig, db: Option<String>, paper: bool) -> String {
+pub(crate) fn store_url(config: &AppConfig, db: Option<String>, paper: bool) -> String {
     db.unwrap_or_else(|| {
         if paper {
             config.paper.store_url.clone()
@@ -181,7 +188,7 @@ fn options(
 }
 
 /// A watch channel that turns true on SIGINT or SIGTERM.
-fn shutdown_signal() -> watch::Receiver<bool> {
+pub(crate) fn shutdown_signal() -> watch::Receiver<bool> {
     let (tx, rx) = watch::channel(false);
     tokio::spawn(async move {
         #[cfg(unix)]
@@ -231,11 +238,18 @@ fn print_reconciliation(r: &ReconcileReport) {
     }
 }
 
+/// How `run_bot` runs: reconcile only, and whether to serve the API.
+struct RunMode<'a> {
+    reconcile_only: bool,
+    serve: Option<Option<String>>,
+    config: &'a AppConfig,
+}
+
 async fn run_bot<V: Venue>(
     venue: V,
     store: Store,
     opts: RuntimeOptions,
-    reconcile_only: bool,
+    mode: RunMode<'_>,
     target: &str,
 ) -> Result<ExitCode> {
     let shutdown = shutdown_signal();
@@ -243,7 +257,26 @@ async fn run_bot<V: Venue>(
     let pairs = opts.bot.pairs.join(", ");
     let timeframe = opts.bot.timeframe.clone();
     let db = store.target();
-    let rt = Runtime::start(venue, store, opts, shutdown).await?;
+    let reconcile_only = mode.reconcile_only;
+    let mut rt = Runtime::start(venue, store, opts, shutdown.clone()).await?;
+    let api = match mode.serve.filter(|_| !reconcile_only) {
+        Some(addr) => {
+            let (tx, rx) = watch::channel(std::sync::Arc::new(aurum_runtime::LiveView::build(&rt)));
+            rt.publish_to(tx);
+            Some(
+                super::serve::start(
+                    mode.config,
+                    addr.as_deref(),
+                    rt.store().clone(),
+                    bot.clone(),
+                    Some(rx),
+                    shutdown,
+                )
+                .await?,
+            )
+        }
+        None => None,
+    };
     crate::say!(
         "aurum {}: bot {bot} on {target} ({pairs}, {timeframe}), store {db}",
         rt.venue().mode()
@@ -263,7 +296,12 @@ async fn run_bot<V: Venue>(
             ExitCode::from(2)
         });
     }
-    let summary = rt.run().await?;
+    let summary = rt.run().await;
+    if let Some(api) = api {
+        // The shutdown signal stops the server too; its requests end before the store does.
+        let _ = api.await;
+    }
+    let summary = summary?;
     crate::say!(
         "stopped: {} tick(s), {} order(s) sent, {} fill(s) stored",
         summary.ticks,
@@ -289,7 +327,12 @@ pub async fn paper(args: PaperArgs, config: AppConfig) -> Result<ExitCode> {
     );
     let store = open_store(&config, store_url(&config, a.db, true)).await?;
     let opts = options(&config, a.bot, config.paper.fee_rate, true);
-    run_bot(venue, store, opts, a.reconcile_only, &base).await
+    let mode = RunMode {
+        reconcile_only: a.reconcile_only,
+        serve: a.serve.then_some(a.serve_addr),
+        config: &config,
+    };
+    run_bot(venue, store, opts, mode, &base).await
 }
 
 /// `aurum live`: a real account (Binance Spot, its testnet, or a simulator by base URL).
@@ -330,10 +373,15 @@ pub async fn live(args: LiveArgs, config: AppConfig) -> Result<ExitCode> {
     )?;
     let store = open_store(&config, store_url(&config, a.db, false)).await?;
     let opts = options(&config, a.bot, aurum_core::Decimal::new(1, 3), false);
-    run_bot(client, store, opts, a.reconcile_only, &base).await
+    let mode = RunMode {
+        reconcile_only: a.reconcile_only,
+        serve: a.serve.then_some(a.serve_addr),
+        config: &config,
+    };
+    run_bot(client, store, opts, mode, &base).await
 }
 
-fn bot_id(config: &AppConfig, bot: Option<String>) -> String {
+pub(crate) fn bot_id(config: &AppConfig, bot: Option<String>) -> String {
     bot.unwrap_or_else(|| config.bot.id.clone())
 }
 

@@ -129,6 +129,21 @@ impl Overlay {
             + self.fills.len()
     }
 
+    /// Keeps a long-lived cache within `limit` rows: past it, the rows that are not written
+    /// again (fills, final orders, the answers "no such row") go first; the hot rows (bots,
+    /// positions, balances, working orders) stay unless they alone are over the limit.
+    pub fn trim(&mut self, limit: usize) {
+        if self.len() <= limit {
+            return;
+        }
+        self.fills.clear();
+        self.orders
+            .retain(|_, o| o.as_ref().is_some_and(|o| !o.status.is_final()));
+        if self.len() > limit {
+            self.clear();
+        }
+    }
+
     /// Forgets everything (another connection changed the database, or a batch failed).
     pub fn clear(&mut self) {
         *self = Overlay::default();
@@ -834,5 +849,38 @@ impl StateSource for SeededOnly {
     }
     fn fill(&mut self, order: &ClientOrderId, trade_id: &str) -> Result<Option<Fill>> {
         Err(Self::missing(format!("fill {trade_id} of order {order}")))
+    }
+}
+
+#[cfg(test)]
+mod overlay_tests {
+    use super::*;
+
+    #[test]
+    fn trimming_drops_cold_rows_first_then_everything() {
+        let mut ov = Overlay::default();
+        ov.seed_bot("b".into(), true);
+        for i in 0..5 {
+            ov.fills.insert(
+                (ClientOrderId::new(&format!("o{i}")).unwrap(), i.to_string()),
+                None,
+            );
+            ov.orders
+                .insert(ClientOrderId::new(&format!("o{i}")).unwrap(), None);
+        }
+        ov.balances
+            .insert(("b".into(), Asset::usdt()), Money::ONE_HUNDRED);
+        assert_eq!(ov.len(), 12);
+        ov.trim(12);
+        assert_eq!(ov.len(), 12, "within the limit nothing goes");
+        ov.trim(5);
+        // Fills and the "no such order" answers went; the bot and the balance stayed.
+        assert_eq!((ov.len(), ov.fills.len(), ov.orders.len()), (2, 0, 0));
+        ov.trim(1);
+        assert_eq!(
+            ov.len(),
+            0,
+            "hot rows alone over the limit: everything goes"
+        );
     }
 }

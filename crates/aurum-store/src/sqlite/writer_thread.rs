@@ -17,8 +17,9 @@ use tokio::sync::mpsc;
 /// failing the batch (each attempt already waits `busy_timeout`).
 const LOCK_PATIENCE: Duration = Duration::from_secs(30);
 
-/// Rows the writer keeps cached between batches before it starts afresh.
-const CACHE_LIMIT: usize = 200_000;
+/// Rows the writer keeps cached between batches (see `Overlay::trim`): a few MiB, so a bot
+/// that runs for months keeps a flat memory profile.
+const CACHE_LIMIT: usize = 10_000;
 
 /// Batches after which the writer checkpoints even while busy (it checkpoints whenever it is
 /// idle anyway). SQLite's own autocheckpoint is off so checkpoints never land inside a COMMIT;
@@ -67,8 +68,8 @@ pub(crate) fn begin_immediate(conn: &Connection, metrics: Option<&WriterMetrics>
 ///
 /// The writer is the only connection that writes this file (another one would show up in
 /// `PRAGMA data_version`), so it keeps the rows it has loaded or written cached between
-/// batches; the cache is dropped whenever another connection committed, a batch failed, or it
-/// grew past [`CACHE_LIMIT`].
+/// batches; the cache is dropped whenever another connection committed or a batch failed, and
+/// trimmed to [`CACHE_LIMIT`] rows after every batch.
 pub(crate) fn run(
     conn: Connection,
     mut rx: mpsc::Receiver<Request>,
@@ -123,10 +124,10 @@ pub(crate) fn run(
         if results
             .iter()
             .any(|r| matches!(r, Err(StoreError::Commit(_))))
-            || cache.len() > CACHE_LIMIT
         {
             cache.clear();
         }
+        cache.trim(CACHE_LIMIT);
         acknowledge(&metrics, std::mem::take(&mut batch), results);
         since_checkpoint += 1;
         if since_checkpoint >= CHECKPOINT_EVERY_BATCHES {

@@ -19,8 +19,15 @@ pub struct BotConfig {
     pub pairs: Vec<String>,
     /// Candle timeframe the strategy runs on (`1m`, `5m`, `1h`...).
     pub timeframe: String,
-    /// How often market data and working orders are polled, ms.
+    /// How often market data and working orders are polled, ms: the loop's tick.
     pub poll_interval_ms: u64,
+    /// How closed candles arrive ([`MarketData`]): `"poll"` (the default) polls every pair's
+    /// klines over REST at each tick; `"stream"` subscribes to the venue's kline WebSocket
+    /// stream of the pairs and timeframe at start and drains it at each tick without waiting,
+    /// REST staying the safety net (at start, while the stream is not connected, and to fetch
+    /// a gap before accepting the candle after it), so that no candle is lost or seen twice. A
+    /// venue without a stream is polled.
+    pub market_data: String,
     /// Closed candles fed to the strategy before trading starts (indicator warm-up).
     pub warmup_candles: u16,
     /// On a graceful shutdown, cancel working entry orders (exits and positions stay).
@@ -42,10 +49,50 @@ impl Default for BotConfig {
             pairs: vec!["BTC/USDT".into()],
             timeframe: "1m".into(),
             poll_interval_ms: 1000,
+            market_data: MarketData::Poll.as_str().into(),
             warmup_candles: 300,
             cancel_entries_on_shutdown: true,
             balance_tolerance: Decimal::new(1, 4),
             never_sent_margin_ms: 1000,
+        }
+    }
+}
+
+/// `[bot] market_data`: how closed candles reach the runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MarketData {
+    /// `"poll"`: every pair's klines polled over REST at each tick.
+    #[default]
+    Poll,
+    /// `"stream"`: the venue's kline WebSocket stream, drained at each tick; REST polls at
+    /// start, while the stream is not connected, and to fill a gap.
+    Stream,
+}
+
+impl MarketData {
+    /// The configuration value: `poll` or `stream`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MarketData::Poll => "poll",
+            MarketData::Stream => "stream",
+        }
+    }
+}
+
+impl std::fmt::Display for MarketData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for MarketData {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "poll" => Ok(MarketData::Poll),
+            "stream" => Ok(MarketData::Stream),
+            _ => Err(format!("{s:?} is not \"poll\" or \"stream\"")),
         }
     }
 }
@@ -110,6 +157,13 @@ impl BotConfig {
             })
     }
 
+    /// How closed candles arrive, parsed.
+    pub fn market_data(&self) -> Result<MarketData, ConfigError> {
+        self.market_data
+            .parse()
+            .map_err(|e: String| ConfigError::new("bot", "market_data", e))
+    }
+
     /// Checks every value; the error names the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         // Room for a trillion orders.
@@ -129,6 +183,7 @@ impl BotConfig {
                 "must be at least 1",
             ));
         }
+        self.market_data()?;
         if self.warmup_candles > 1000 {
             return Err(ConfigError::new(
                 "bot",
@@ -239,6 +294,21 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .starts_with("[bot] timeframe: ")
+        );
+        assert_eq!(c.market_data().unwrap(), MarketData::Poll);
+        let streaming = BotConfig {
+            market_data: "stream".into(),
+            ..BotConfig::default()
+        };
+        streaming.validate().unwrap();
+        assert_eq!(streaming.market_data().unwrap(), MarketData::Stream);
+        let bad = BotConfig {
+            market_data: "websocket".into(),
+            ..BotConfig::default()
+        };
+        assert_eq!(
+            bad.validate().unwrap_err().to_string(),
+            "[bot] market_data: \"websocket\" is not \"poll\" or \"stream\""
         );
         let bad = BotConfig {
             id: "a bot with spaces".into(),

@@ -509,7 +509,9 @@ impl<E: Exchange> Exchange for PaperVenue<E> {
     }
 }
 
-impl<E: Exchange> Venue for PaperVenue<E> {
+/// The market-data exchange is itself a [`Venue`] (Binance, or anything speaking its API):
+/// the paper venue streams its klines where it has a stream.
+impl<E: Venue> Venue for PaperVenue<E> {
     fn mode(&self) -> &'static str {
         "paper"
     }
@@ -543,6 +545,10 @@ impl<E: Exchange> Venue for PaperVenue<E> {
 
     fn has_own_balances(&self) -> bool {
         false
+    }
+
+    fn stream_config(&self) -> Option<aurum_exchange::StreamConfig> {
+        self.data.stream_config()
     }
 
     fn resume(

@@ -3,8 +3,10 @@
 //!
 //! A tick, every `poll_interval_ms`:
 //! 1. the kill switch is read from the store and applied when it changed;
-//! 2. each pair's klines are polled: every candle but the newest (still forming) is closed;
-//!    newly closed candles go to the venue (paper matching) and the engine's protection;
+//! 2. market data (`market.rs`): each pair's klines are polled (every candle but the newest,
+//!    still forming, is closed), or with `market_data = "stream"` the venue's kline stream is
+//!    drained, REST filling in at start, while it is down and on gaps; newly closed candles go
+//!    to the venue (paper matching) and the engine's protection;
 //! 3. working orders are brought up to the venue's state (acknowledgements, fills, final
 //!    states), each change stored before the engine hears of it;
 //! 4. the books are marked, the strategy runs on each newly closed candle, and the engine's
@@ -24,7 +26,6 @@ use crate::status::{LatencyStats, LiveView, RuntimeStats, RuntimeStatus};
 use crate::venue::{Venue, wall_ms};
 use aurum_core::{Candle, ClientOrderId, Decimal, Money, Symbol, SymbolFilters, Timeframe};
 use aurum_engine::engine::{Command, Engine, Triggers};
-use aurum_exchange::KlineQuery;
 use aurum_store::{BotLock, Store, WriteOp};
 use aurum_strategy::indicators::Ohlcv;
 use aurum_strategy::risk::RiskConfig;
@@ -33,6 +34,10 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
+
+// The market data half of the loop (polling, or the kline stream with REST as the safety net).
+#[path = "market.rs"]
+mod market;
 
 /// Everything a runtime needs besides the venue and the store.
 #[derive(Debug, Clone)]
@@ -74,7 +79,8 @@ pub struct Runtime<V: Venue> {
     pub(crate) opts: RuntimeOptions,
     pub(crate) bot_id: String,
     pub(crate) timeframe: Timeframe,
-    pub(crate) feeds: Vec<Feed>,
+    /// The pairs' feeds (a `Vec<Feed>` to read) and the kline stream when streaming.
+    pub(crate) feeds: market::Feeds,
     pub(crate) engine: Engine,
     /// Orders not final yet, by client order id.
     pub(crate) working: BTreeMap<ClientOrderId, Working>,
@@ -290,58 +296,6 @@ impl<V: Venue> Runtime<V> {
                 Ok(false)
             }
         }
-    }
-
-    /// Polls every pair's klines; returns the newly closed candles of each pair.
-    async fn poll_market(&mut self) -> Vec<Vec<Candle>> {
-        let bar = self.timeframe.millis();
-        let mut out = vec![Vec::new(); self.feeds.len()];
-        for (pair, new_closed) in out.iter_mut().enumerate() {
-            let feed = &self.feeds[pair];
-            let query = KlineQuery {
-                symbol: feed.symbol.clone(),
-                timeframe: self.timeframe,
-                start_ms: feed.last_closed_ms.map(|t| t + bar),
-                end_ms: None,
-                limit: Some(1000),
-            };
-            let klines = match self.venue.klines(&query).await {
-                Ok(k) => k,
-                Err(e) => {
-                    let feed = &mut self.feeds[pair];
-                    feed.failures += 1;
-                    self.stats.venue_errors += 1;
-                    if feed.failures == 1 || feed.failures.is_power_of_two() {
-                        tracing::warn!(pair = %feed.symbol, error = %e, failures = feed.failures, "market data poll failed");
-                    }
-                    continue;
-                }
-            };
-            let seen = Instant::now();
-            let feed = &mut self.feeds[pair];
-            feed.failures = 0;
-            feed.last_data = Some(seen);
-            let Some((forming, closed)) = klines.split_last() else {
-                continue;
-            };
-            feed.last_price = Some(forming.candle.close);
-            for k in closed {
-                if feed
-                    .last_closed_ms
-                    .is_none_or(|t| k.candle.open_time_ms > t)
-                {
-                    feed.last_closed_ms = Some(k.candle.open_time_ms);
-                    new_closed.push(k.candle);
-                }
-            }
-            if !new_closed.is_empty() {
-                self.candle_seen = Some(seen);
-                for c in new_closed.iter() {
-                    self.venue.observe_closed(&self.feeds[pair].symbol, c);
-                }
-            }
-        }
-        out
     }
 
     /// Stores a day's performance row (best effort: retried when it changes again).

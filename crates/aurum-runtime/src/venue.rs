@@ -2,7 +2,7 @@
 
 use crate::paper::ResumedOrder;
 use aurum_core::{Asset, Candle, Money, Symbol, SymbolFilters};
-use aurum_exchange::{BinanceClient, Exchange};
+use aurum_exchange::{BinanceClient, Exchange, StreamConfig};
 use std::collections::BTreeMap;
 
 /// An [`Exchange`] the runtime drives: Binance Spot (or anything speaking its API, such as
@@ -36,6 +36,12 @@ pub trait Venue: Exchange {
     fn has_own_balances(&self) -> bool {
         true
     }
+
+    /// Where the venue streams klines over WebSocket (`[bot] market_data = "stream"`);
+    /// `None`, the default, for a venue without a stream: the runtime then polls.
+    fn stream_config(&self) -> Option<StreamConfig> {
+        None
+    }
 }
 
 impl Venue for BinanceClient {
@@ -46,6 +52,38 @@ impl Venue for BinanceClient {
     fn recv_window_ms(&self) -> i64 {
         i64::try_from(self.config().recv_window_ms).unwrap_or(60_000)
     }
+
+    fn stream_config(&self) -> Option<StreamConfig> {
+        Some(stream_config_for(&self.config().base_url))
+    }
+}
+
+/// The kline stream that goes with the REST base URL `rest_base_url`: Binance's REST hosts
+/// have their own stream hosts (`*.binance.com`: [`StreamConfig::mainnet`],
+/// `testnet.binance.vision`: [`StreamConfig::testnet`], the market-data-only
+/// `data-api.binance.vision`: `wss://data-stream.binance.vision`); any other URL, such as
+/// `aurum exchange-sim`'s, serves its streams at the same address (the stream module reads
+/// `http://` as `ws://` and `https://` as `wss://`).
+pub fn stream_config_for(rest_base_url: &str) -> StreamConfig {
+    let url = rest_base_url.trim();
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .unwrap_or(url);
+    let host = rest
+        .split(['/', ':', '?'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if host == "binance.com" || host.ends_with(".binance.com") {
+        StreamConfig::mainnet()
+    } else if host == "testnet.binance.vision" {
+        StreamConfig::testnet()
+    } else if host == "data-api.binance.vision" {
+        StreamConfig::new("wss://data-stream.binance.vision")
+    } else {
+        StreamConfig::new(url)
+    }
 }
 
 /// Wall-clock time in ms since the Unix epoch.
@@ -54,4 +92,37 @@ pub fn wall_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aurum_exchange::binance::{MAINNET_URL, TESTNET_URL};
+    use aurum_exchange::stream::{MAINNET_WS_URL, TESTNET_WS_URL};
+
+    #[test]
+    fn stream_urls_follow_the_rest_base_url() {
+        assert_eq!(stream_config_for(MAINNET_URL).ws_base_url, MAINNET_WS_URL);
+        assert_eq!(
+            stream_config_for("https://api3.binance.com/").ws_base_url,
+            MAINNET_WS_URL
+        );
+        assert_eq!(stream_config_for(TESTNET_URL).ws_base_url, TESTNET_WS_URL);
+        assert_eq!(
+            stream_config_for("https://data-api.binance.vision").ws_base_url,
+            "wss://data-stream.binance.vision"
+        );
+        // The simulator streams on its REST address.
+        let sim = stream_config_for("http://127.0.0.1:8900");
+        assert_eq!(sim.ws_base_url, "http://127.0.0.1:8900");
+        let btc = aurum_core::Symbol::new("BTC", "USDT").unwrap();
+        assert_eq!(
+            sim.combined_url(&[btc], aurum_core::Timeframe::M1),
+            "ws://127.0.0.1:8900/stream?streams=btcusdt@kline_1m"
+        );
+        let client =
+            BinanceClient::new(aurum_exchange::BinanceConfig::new("http://127.0.0.1:8900"))
+                .unwrap();
+        assert_eq!(client.stream_config(), Some(sim));
+    }
 }

@@ -25,8 +25,8 @@
 //! instant), so the candle-to-wire latency of a streamed candle starts when it arrived, not
 //! when the tick drained it; a polled candle's starts when the poll answered.
 
-use super::{Feed, Runtime};
 use crate::config::MarketData;
+use crate::runtime::{Feed, Runtime};
 use crate::venue::Venue;
 use aurum_core::{Candle, Symbol, Timeframe};
 use aurum_exchange::{ExchangeError, KlineQuery, StreamConfig, StreamEvent, spawn_kline_stream};

@@ -35,9 +35,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-// The market data half of the loop (polling, or the kline stream with REST as the safety net).
-#[path = "market.rs"]
-mod market;
+use crate::market;
 
 /// Everything a runtime needs besides the venue and the store.
 #[derive(Debug, Clone)]

@@ -9,7 +9,8 @@ use aurum_runtime::KillSwitchRecord;
 use aurum_runtime::control::{self, EntriesRecord, START_CASH_KEY};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, Uri};
 use axum::response::IntoResponse;
 use serde::de::DeserializeOwned;
@@ -71,6 +72,25 @@ impl<T: DeserializeOwned + Default> FromRequest<AppState> for JsonBody<T> {
             .map(JsonBody)
             .map_err(|e| ApiError::BadRequest(format!("malformed JSON body: {e}")))
     }
+}
+
+/// Query parameters: unusable ones are a JSON 400 that names the parameter.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e| ApiError::BadRequest(e.body_text()))
+    }
+}
+
+/// A known path with a method it does not serve.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }
 
 /// Any path that is not a route.
@@ -185,7 +205,7 @@ pub async fn orders(
     Query(q): Query<PageQuery>,
 ) -> Result<Json<Page<OrderView>>, ApiError> {
     let (limit, offset) = q.bounds();
-    let want = i64::try_from(limit + offset).unwrap_or(i64::MAX);
+    let want = i64::try_from(limit.saturating_add(offset)).unwrap_or(i64::MAX);
     let rows = state
         .store()
         .orders(state.bot_id(), q.open.unwrap_or(false), want)
@@ -406,7 +426,7 @@ pub async fn kill_switch_engage(
         .reason
         .filter(|r| !r.trim().is_empty())
         .unwrap_or_else(|| "engaged through the API".into());
-    if reason.len() > 500 {
+    if reason.chars().count() > 500 {
         return Err(ApiError::BadRequest(
             "reason: at most 500 characters".into(),
         ));

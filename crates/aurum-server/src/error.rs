@@ -28,6 +28,9 @@ pub enum ApiError {
     /// Nothing there (404).
     #[error("{0}")]
     NotFound(String),
+    /// The path exists, the method does not (405).
+    #[error("method not allowed on this path")]
+    MethodNotAllowed,
     /// The body is larger than allowed (413).
     #[error("request body too large: at most {0} bytes")]
     TooLarge(usize),
@@ -43,6 +46,7 @@ impl ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }

@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
     let (router, _) = api_router().split_for_parts();
     router
         .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(state.max_body_bytes()))
         .with_state(state)
 }

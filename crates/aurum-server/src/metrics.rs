@@ -396,7 +396,11 @@ pub fn write_bot(e: &mut Exposition, bot: &BotSnapshot) {
         s.stats.rejects as f64,
     );
     for (code, n) in &s.stats.rejects_by_code {
-        e.sample("aurum_order_rejects_total", &[("code", code)], *n as f64);
+        e.sample(
+            "aurum_order_rejects_by_code_total",
+            &[("code", code)],
+            *n as f64,
+        );
     }
     e.family(
         "aurum_market_data_age_seconds",

@@ -268,7 +268,31 @@ async fn bad_bodies_and_unknown_paths_get_json_errors() {
         let a = api
             .call(Method::DELETE, "/api/status", Auth::Right, Body::empty())
             .await;
-        assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED, "{n}");
+        assert_error(&a, StatusCode::METHOD_NOT_ALLOWED, "method not allowed", n);
+        // Unusable query parameters are a JSON 400; absurd offsets are the end of the list.
+        let a = api
+            .call(
+                Method::GET,
+                "/api/equity?limit=abc",
+                Auth::None,
+                Body::empty(),
+            )
+            .await;
+        assert_error(&a, StatusCode::BAD_REQUEST, "limit", n);
+        let a = api
+            .call(
+                Method::GET,
+                "/api/orders?offset=18446744073709551615",
+                Auth::None,
+                Body::empty(),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{n}: {}", a.text());
+        assert_eq!(a.json()["items"], json!([]), "{n}");
+        // The reason's limit counts characters, not bytes.
+        let accented = format!(r#"{{"reason":"{}"}}"#, "é".repeat(300));
+        let a = api.post(engage, &accented).await;
+        assert_eq!(a.status, StatusCode::OK, "{n}: {}", a.text());
         api.assert_token_never_answered();
     }
 }

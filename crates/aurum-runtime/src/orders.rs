@@ -11,6 +11,7 @@ use aurum_engine::engine::{Command, OrderMeta, PlaceOrder, Purpose};
 use aurum_exchange::error::{ApiError, RejectReason};
 use aurum_exchange::{ExchangeError, OrderReport, TradesSince};
 use aurum_store::{WriteOp, WriteOutcome};
+use futures_util::future::join_all;
 
 /// An order that is not final yet, as the runtime follows it.
 #[derive(Debug, Clone)]
@@ -65,7 +66,19 @@ impl<V: Venue> Runtime<V> {
     pub(crate) async fn execute_pending(&mut self) -> Result<(), RuntimeError> {
         while let Some(cmd) = self.pending.pop_front() {
             match cmd {
-                Command::Place(p) => self.place(p).await?,
+                Command::Place(p) => {
+                    // Placements that follow each other, for different pairs, go out together.
+                    let mut batch = vec![p];
+                    while let Some(Command::Place(next)) = self.pending.front() {
+                        if batch.iter().any(|b| b.pair == next.pair) {
+                            break;
+                        }
+                        if let Some(Command::Place(next)) = self.pending.pop_front() {
+                            batch.push(next);
+                        }
+                    }
+                    self.place_all(batch).await?
+                }
                 Command::Cancel { id, .. } => self.cancel(&id).await?,
                 Command::CloseDust { pair, ts_ms } => self.close_dust(pair, ts_ms).await?,
             }
@@ -73,55 +86,81 @@ impl<V: Venue> Runtime<V> {
         Ok(())
     }
 
-    /// Stores the intent, then sends it. A store failure sends nothing (the engine forgets the
-    /// order); a venue refusal is stored as `rejected`; an unknown outcome leaves the order
-    /// `new` until the venue is asked about it.
-    async fn place(&mut self, p: PlaceOrder) -> Result<(), RuntimeError> {
-        let mut intent = p.intent;
-        let id = intent.client_order_id.clone();
+    /// Stores the intents, then sends them. The intents of one batch (one per pair) are
+    /// written together, so the writer commits them in one transaction, and once every one is
+    /// durable the requests go out concurrently: the last order of a tick does not wait for
+    /// the earlier ones' round trips. A store failure sends nothing of that order (the engine
+    /// forgets it); a venue refusal is stored as `rejected`; an unknown outcome leaves the
+    /// order `new` until the venue is asked about it. Outcomes are handled in the engine's
+    /// order.
+    async fn place_all(&mut self, batch: Vec<PlaceOrder>) -> Result<(), RuntimeError> {
         let now = self.now_ms();
-        intent.created_at_ms = now;
-        if self.kill_switch.engaged && p.meta.purpose == Purpose::Entry {
-            // The engine refuses entries under the kill switch; this is a second lock.
-            self.forget(p.pair, &id);
-            return Ok(());
+        let mut ready = Vec::with_capacity(batch.len());
+        for p in batch {
+            let mut intent = p.intent;
+            intent.created_at_ms = now;
+            if self.kill_switch.engaged && p.meta.purpose == Purpose::Entry {
+                // The engine refuses entries under the kill switch; this is a second lock.
+                self.forget(p.pair, &intent.client_order_id);
+                continue;
+            }
+            ready.push((p.pair, p.meta, intent));
         }
-        let meta = serde_json::to_value(p.meta).ok();
-        let stored = self
-            .store
-            .write(WriteOp::OrderIntent {
+        let writes = ready.iter().map(|(_, meta, intent)| {
+            self.store.write(WriteOp::OrderIntent {
                 bot_id: self.bot_id.clone(),
                 intent: intent.clone(),
-                meta,
+                meta: serde_json::to_value(meta).ok(),
             })
-            .await;
-        if let Err(e) = stored {
-            self.stats.store_errors += 1;
-            tracing::error!(client_order_id = %id, error = %e, "intent not stored: not sent");
-            self.forget(p.pair, &id);
-            return Ok(());
+        });
+        let stored = join_all(writes).await;
+        let mut sending = Vec::with_capacity(ready.len());
+        for ((pair, meta, intent), outcome) in ready.into_iter().zip(stored) {
+            let id = intent.client_order_id.clone();
+            if let Err(e) = outcome {
+                self.stats.store_errors += 1;
+                tracing::error!(client_order_id = %id, error = %e, "intent not stored: not sent");
+                self.forget(pair, &id);
+                continue;
+            }
+            self.working.insert(
+                id,
+                Working {
+                    pair,
+                    intent: intent.clone(),
+                    meta: Some(meta),
+                    status: OrderStatus::New,
+                    exchange_id: None,
+                    filled: Decimal::ZERO,
+                    never_sent_after: None,
+                    cancel_wanted: false,
+                },
+            );
+            if let Some(seen) = self.candle_seen {
+                self.latency.record(seen.elapsed());
+            }
+            self.stats.orders_sent += 1;
+            sending.push(intent);
         }
-        self.working.insert(
-            id.clone(),
-            Working {
-                pair: p.pair,
-                intent: intent.clone(),
-                meta: Some(p.meta),
-                status: OrderStatus::New,
-                exchange_id: None,
-                filled: Decimal::ZERO,
-                never_sent_after: None,
-                cancel_wanted: false,
-            },
-        );
-        if let Some(seen) = self.candle_seen {
-            self.latency.record(seen.elapsed());
+        let venue = &self.venue;
+        let answers = join_all(sending.iter().map(|intent| venue.place_order(intent))).await;
+        for (intent, answer) in sending.iter().zip(answers) {
+            self.after_placement(&intent.client_order_id, answer)
+                .await?;
         }
-        self.stats.orders_sent += 1;
-        match self.venue.place_order(&intent).await {
+        Ok(())
+    }
+
+    /// What the venue answered to a placement, stored and told to the engine.
+    async fn after_placement(
+        &mut self,
+        id: &ClientOrderId,
+        answer: Result<aurum_exchange::OrderAck, ExchangeError>,
+    ) -> Result<(), RuntimeError> {
+        match answer {
             Ok(ack) => {
-                let synced = self.bring_up_to_date(&id, &ack.order, ack.fills).await?;
-                self.tell_engine(&id, synced)?;
+                let synced = self.bring_up_to_date(id, &ack.order, ack.fills).await?;
+                self.tell_engine(id, synced)?;
             }
             Err(e) if e.is_unknown_outcome() => {
                 self.stats.unknown_outcomes += 1;
@@ -129,7 +168,7 @@ impl<V: Venue> Runtime<V> {
                     + self.venue.recv_window_ms()
                     + i64::try_from(self.opts.bot.never_sent_margin_ms).unwrap_or(0);
                 tracing::warn!(client_order_id = %id, error = %e, "order outcome unknown: will look it up");
-                if let Some(w) = self.working.get_mut(&id) {
+                if let Some(w) = self.working.get_mut(id) {
                     w.never_sent_after = Some(deadline);
                 }
             }
@@ -140,7 +179,7 @@ impl<V: Venue> Runtime<V> {
                     .map_or_else(|| "other".to_string(), |c| c.to_string());
                 *self.stats.rejects_by_code.entry(reason).or_default() += 1;
                 tracing::warn!(client_order_id = %id, error = %e, "order refused");
-                self.store_final(&id, OrderStatus::Rejected, None, &e.to_string())
+                self.store_final(id, OrderStatus::Rejected, None, &e.to_string())
                     .await?;
             }
         }

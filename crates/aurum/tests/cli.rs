@@ -397,6 +397,143 @@ fn bad_inputs_give_clear_errors_and_a_non_zero_exit() {
     assert!(e.contains("urll"), "{e}");
 }
 
+/// Every file of `dir` with its bytes, to prove a refused command changed nothing and created
+/// nothing (no `-wal`, `-shm` or probe file left behind).
+fn snapshot(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Makes a directory unwritable while alive: `chattr +i` as root (mode bits do not stop root),
+/// mode 0555 otherwise. Dropping it (also on a failed assertion) makes the directory writable
+/// again so the temporary directory can be removed.
+struct ReadOnlyDir<'a>(&'a Path);
+
+impl<'a> ReadOnlyDir<'a> {
+    fn new(dir: &'a Path) -> Self {
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| o.stdout == b"0\n")
+            .unwrap_or(false);
+        let guard = ReadOnlyDir(dir);
+        if root {
+            let st = Command::new("chattr")
+                .arg("+i")
+                .arg(dir)
+                .status()
+                .expect("chattr is needed to make a directory read-only for root");
+            assert!(st.success(), "chattr +i failed on {}", dir.display());
+        } else {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+        }
+        guard
+    }
+}
+
+impl Drop for ReadOnlyDir<'_> {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(self.0).status();
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(self.0, std::fs::Permissions::from_mode(0o755));
+    }
+}
+
+#[test]
+fn a_database_in_a_read_only_directory_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("ro");
+    std::fs::create_dir(&sub).unwrap();
+    let db = sub.join("existing.db");
+    let url = format!("sqlite://{}", db.display());
+    ok(dir.path(), &["db", "migrate", "--db", &url]);
+    let before = snapshot(&sub);
+    assert!(before.contains_key("existing.db"), "{:?}", before.keys());
+    {
+        let _ro = ReadOnlyDir::new(&sub);
+        for args in [
+            &["db", "status", "--db", url.as_str()][..],
+            &["runs", "--db", url.as_str()][..],
+        ] {
+            let e = fails(dir.path(), args);
+            assert!(
+                e.contains(&format!(
+                    "cannot open database {}: directory {} is not writable",
+                    db.display(),
+                    sub.display()
+                )),
+                "{args:?}: {e}"
+            );
+            assert_eq!(snapshot(&sub), before, "{args:?} changed the directory");
+        }
+        // A new database cannot be created there either.
+        let new = sub.join("new.db");
+        let e = fails(
+            dir.path(),
+            &[
+                "db",
+                "migrate",
+                "--db",
+                &format!("sqlite://{}", new.display()),
+            ],
+        );
+        assert!(
+            e.contains(&format!(
+                "cannot open database {}: directory {} is not writable",
+                new.display(),
+                sub.display()
+            )),
+            "{e}"
+        );
+    }
+    assert_eq!(snapshot(&sub), before);
+}
+
+#[test]
+fn a_schema_newer_than_the_binary_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = d.join("future.db");
+    let url = format!("sqlite://{}", db.display());
+    ok(d, &["db", "migrate", "--db", &url]);
+    {
+        // What a later aurum with a migration 99 would have recorded.
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute(
+            "INSERT INTO aurum_schema_migrations VALUES (99, 'future', 'abc', 0)",
+            [],
+        )
+        .unwrap();
+        c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+    }
+    let before = snapshot(d);
+    assert!(before.contains_key("future.db"), "{:?}", before.keys());
+    for args in [
+        &["db", "status", "--db", url.as_str()][..],
+        &["db", "migrate", "--db", url.as_str()][..],
+        &["runs", "--db", url.as_str()][..],
+    ] {
+        let e = fails(d, args);
+        assert!(
+            e.contains(&format!(
+                "database {} has schema version 99, newer than the",
+                db.display()
+            )) && e.contains("upgrade aurum (the database was left as is)"),
+            "{args:?}: {e}"
+        );
+        assert_eq!(snapshot(d), before, "{args:?} changed the directory");
+    }
+}
+
 #[test]
 fn import_fills_the_gaps_of_the_real_freqtrade_file() {
     let dir = tempfile::tempdir().unwrap();

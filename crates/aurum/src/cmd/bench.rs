@@ -58,6 +58,7 @@ struct BenchReport {
     csv_parse_rows_per_s: f64,
     ten_pairs: usize,
     ten_pairs_excl_loading_candles_per_s: f64,
+    ten_pairs_incl_loading_candles_per_s: f64,
     optimizer_sets: usize,
     optimizer_one_thread_s: f64,
     optimizer_all_threads_s: f64,
@@ -96,6 +97,15 @@ fn synth(symbol: &str, candles: usize, seed: u64) -> Result<PairData> {
         c,
         format!("synth:{symbol}"),
     ))
+}
+
+/// Writes a pair's candles to `path` in aurum's CSV format.
+fn write_csv_file(path: &std::path::Path, pair: &PairData) -> Result<()> {
+    let f = std::fs::File::create(path)?;
+    let mut w = std::io::BufWriter::new(f);
+    aurum_data::write_csv(&pair.candles, &mut w)?;
+    std::io::Write::flush(&mut w)?;
+    Ok(())
 }
 
 fn sma(fast: u32, slow: u32) -> Result<Box<dyn aurum_strategy::strategy::Strategy>> {
@@ -144,6 +154,13 @@ pub async fn run(command: BenchCommand, config: AppConfig) -> Result<ExitCode> {
             (
                 format!("sma_cross, {} pairs aligned, loading excluded", r.ten_pairs),
                 format!("{:.0} candles/s", r.ten_pairs_excl_loading_candles_per_s),
+            ),
+            (
+                format!(
+                    "same {} pairs, loading (CSV parse + prepare) included",
+                    r.ten_pairs
+                ),
+                format!("{:.0} candles/s", r.ten_pairs_incl_loading_candles_per_s),
             ),
             (
                 format!("optimizer, {} sets, 1 thread", r.optimizer_sets),
@@ -204,12 +221,7 @@ fn bench(args: &BacktestBenchArgs, config: &AppConfig) -> Result<BenchReport> {
     // Loading included: parse a CSV file, prepare, run.
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("btc_1m.csv");
-    {
-        let f = std::fs::File::create(&path)?;
-        let mut w = std::io::BufWriter::new(f);
-        aurum_data::write_csv(&one[0].candles, &mut w)?;
-        std::io::Write::flush(&mut w)?;
-    }
+    write_csv_file(&path, &one[0])?;
     let t = Instant::now();
     let loaded = aurum_data::load(&path, &aurum_data::LoadOptions::default())?;
     let parse = t.elapsed().as_secs_f64();
@@ -225,7 +237,30 @@ fn bench(args: &BacktestBenchArgs, config: &AppConfig) -> Result<BenchReport> {
     let t = Instant::now();
     run_once(&many)?;
     let ten = (args.candles * args.pairs) as f64 / t.elapsed().as_secs_f64();
+
+    // Ten pairs, loading included: the same candles written to one CSV file per pair, then
+    // parsed, validated, prepared and run, timed as a whole.
+    let paths: Vec<(std::path::PathBuf, SymbolFilters)> = many
+        .iter()
+        .enumerate()
+        .map(|(i, pair)| {
+            let path = dir.path().join(format!("p{i}_1m.csv"));
+            write_csv_file(&path, pair)?;
+            Ok((path, pair.filters.clone()))
+        })
+        .collect::<Result<_>>()?;
     drop(many);
+    let t = Instant::now();
+    let loaded: Vec<PairData> = paths
+        .iter()
+        .map(|(path, filters)| {
+            let l = aurum_data::load(path, &aurum_data::LoadOptions::default())?;
+            Ok(PairData::new(filters.clone(), l.candles, "csv"))
+        })
+        .collect::<Result<_>>()?;
+    run_once(&loaded)?;
+    let ten_incl = (args.candles * args.pairs) as f64 / t.elapsed().as_secs_f64();
+    drop(loaded);
 
     // Optimizer: the same sets on one thread, then on all.
     let space = ParamSpace::parse(&["fast=5..40:5".to_string(), "slow=50..200:10".to_string()])?;
@@ -266,6 +301,7 @@ fn bench(args: &BacktestBenchArgs, config: &AppConfig) -> Result<BenchReport> {
         csv_parse_rows_per_s: csv_rows,
         ten_pairs: args.pairs,
         ten_pairs_excl_loading_candles_per_s: ten,
+        ten_pairs_incl_loading_candles_per_s: ten_incl,
         optimizer_sets: args.optimizer_sets,
         optimizer_one_thread_s: opt1,
         optimizer_all_threads_s: opt_all,

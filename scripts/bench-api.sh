@@ -19,47 +19,11 @@ command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq
 
 (cd "$root" && cargo build --quiet --release -p aurum)
 aurum="$target_dir/release/aurum"
-sim_pid=""; bot_pid=""
-cleanup() { for p in $bot_pid $sim_pid; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-"$aurum" exchange-sim --port 0 --start now --advance-every-ms 200 --max-fill-quote 5 >"$work/sim.log" 2>&1 &
-sim_pid=$!
-until grep -q "listening on" "$work/sim.log" 2>/dev/null; do sleep 0.1; done
-sim_url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/sim.log" | head -1)
-cat >"$work/aurum.toml" <<TOML
-[store]
-url = "sqlite://$work/live.db"
-[bot]
-id = "load"
-strategy = "churn"
-pairs = ["BTC/USDT", "ETH/USDT"]
-timeframe = "1m"
-warmup_candles = 30
-poll_interval_ms = 250
-[bot.params]
-quote = "12"
-expire_after_bars = "50"
-hold_bars = "2"
-[risk]
-max_open_positions = 10
-max_trades_per_day = 1000000
-min_trade = "0"
-max_risk_per_trade = "1"
-daily_loss_limit_pct = "1"
-drawdown_limit_pct = "1"
-max_consecutive_losses = 1000000
-[exchange]
-recv_window_ms = 1000
-[api]
-bind = "127.0.0.1:0"
-TOML
-AURUM_API_KEY=vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A \
-AURUM_API_SECRET=NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j \
-  "$aurum" --config "$work/aurum.toml" live --base-url "$sim_url" --serve >"$work/live.log" 2>&1 &
-bot_pid=$!
-until grep -q "listening on http" "$work/live.log" 2>/dev/null; do sleep 0.1; done
-api=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/live.log" | head -1 | sed 's/listening on //')
+# shellcheck source=scripts/rehearsal.sh
+. "$root/scripts/rehearsal.sh"
+trap 'stop_rehearsal; rm -rf "$work"' EXIT
+start_sim --advance-every-ms 200
+start_bot load
 until curl -sf -o /dev/null "$api/readyz"; do sleep 0.2; done
 sleep 3
 

@@ -32,78 +32,19 @@ fi
 (cd "$root" && cargo build --quiet -p aurum)
 aurum="$target_dir/debug/aurum"
 
-# The documented example key pair of Binance's signing docs (the simulator's default), and a
-# token for the API: none of them may ever show up in a response or a log.
-key="vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
-secret="NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+# shellcheck source=scripts/rehearsal.sh
+. "$root/scripts/rehearsal.sh"
+trap stop_rehearsal EXIT
+# The exchange key pair and a token for the API: none of them may ever show up in a response or
+# a log.
+key="$rehearsal_key"
+secret="$rehearsal_secret"
 token="e2e-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-
-sim_pid=""
-bot_pid=""
-cleanup() {
-  for p in $bot_pid $sim_pid; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
-
-wait_for_line() { # file pattern seconds
-  local t=0
-  until grep -q "$2" "$1" 2>/dev/null; do
-    sleep 0.2
-    t=$((t + 1))
-    if [ "$t" -gt $(($3 * 5)) ]; then
-      echo "operator-e2e: no '$2' in $1 after $3 s:" >&2
-      tail -20 "$1" >&2
-      exit 1
-    fi
-  done
-}
 
 # No timed advance: the script moves the market (POST /admin/advance) while the bot trades and
 # then holds it, so the chart's point count is settled when the browser compares it.
-"$aurum" exchange-sim --port 0 --start now --max-fill-quote 5 >"$work/sim.log" 2>&1 &
-sim_pid=$!
-wait_for_line "$work/sim.log" "listening on" 30
-sim_url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/sim.log" | head -1)
-
-cat >"$work/aurum.toml" <<TOML
-[store]
-url = "sqlite://$work/live.db"
-
-[bot]
-id = "e2e"
-strategy = "churn"
-pairs = ["BTC/USDT", "ETH/USDT"]
-timeframe = "1m"
-warmup_candles = 30
-poll_interval_ms = 250
-
-[bot.params]
-quote = "12"
-expire_after_bars = "50"
-hold_bars = "2"
-
-[risk]
-max_open_positions = 10
-max_trades_per_day = 1000000
-min_trade = "0"
-max_risk_per_trade = "1"
-daily_loss_limit_pct = "1"
-drawdown_limit_pct = "1"
-max_consecutive_losses = 1000000
-
-[exchange]
-recv_window_ms = 1000
-
-[api]
-bind = "127.0.0.1:0"
-TOML
-
-AURUM_API_KEY="$key" AURUM_API_SECRET="$secret" AURUM_API_TOKEN="$token" RUST_LOG=info \
-  "$aurum" --config "$work/aurum.toml" live --base-url "$sim_url" --serve >"$work/live.log" 2>&1 &
-bot_pid=$!
-wait_for_line "$work/live.log" "aurum API for bot e2e listening on" 60
-api=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$work/live.log" | head -1 | sed 's/listening on //')
+start_sim
+start_bot e2e AURUM_API_TOKEN="$token" RUST_LOG=info
 echo "operator-e2e: simulator $sim_url, bot API $api"
 
 responses="$work/responses.txt"

@@ -457,6 +457,7 @@ pub async fn kill_switch_reset(
 async fn set_kill_switch(state: &AppState, record: &KillSwitchRecord) -> Result<(), ApiError> {
     known_bot(state).await?;
     control::set_kill_switch(state.store(), state.bot_id(), record).await?;
+    state.state_changed();
     Ok(())
 }
 
@@ -514,6 +515,7 @@ async fn set_entries(state: &AppState, paused: bool) -> Result<Json<EntriesView>
         changed_at_ms: now_ms(),
     };
     control::set_entries(state.store(), state.bot_id(), &record).await?;
+    state.state_changed();
     tracing::warn!(paused, "new entries changed through the API");
     Ok(Json(EntriesView {
         entries_paused: record.paused,

@@ -20,6 +20,9 @@ pub struct ApiConfig {
     /// A bot in another process whose status heartbeat is older than this is shown as not
     /// running, ms.
     pub heartbeat_stale_ms: u64,
+    /// How long one read of the bot's stored state serves status requests, ms (changes made
+    /// through this API show at once; others within this time). 0: every request reads.
+    pub state_cache_ms: u64,
 }
 
 impl Default for ApiConfig {
@@ -29,6 +32,7 @@ impl Default for ApiConfig {
             token_file: None,
             max_body_bytes: 64 * 1024,
             heartbeat_stale_ms: 10_000,
+            state_cache_ms: 200,
         }
     }
 }

@@ -9,6 +9,7 @@ use aurum_runtime::control::{
 use aurum_runtime::{KillSwitchRecord, LiveView, RuntimeStatus};
 use aurum_store::Store;
 use aurum_strategy::risk::{RiskConfig, RiskState, RiskStatus};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{Mutex, watch};
@@ -35,10 +36,14 @@ pub struct ServerOptions {
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
+/// A bot's `engine_state` as last read, and when.
+type StateCache = std::sync::Mutex<Option<(Instant, Arc<BTreeMap<String, serde_json::Value>>)>>;
+
 struct Inner {
     store: Store,
     opts: ServerOptions,
     started: Instant,
+    state_cache: StateCache,
     /// The last store write probe of `/readyz`: when, and its outcome.
     probe: Mutex<Option<(Instant, Result<(), String>)>>,
 }
@@ -77,6 +82,7 @@ impl AppState {
             store,
             opts,
             started: Instant::now(),
+            state_cache: std::sync::Mutex::new(None),
             probe: Mutex::new(None),
         }))
     }
@@ -116,10 +122,33 @@ impl AppState {
         self.0.started.elapsed()
     }
 
-    /// The bot now (one read of its `engine_state`).
+    /// The bot's `engine_state`, read at most every `[api] state_cache_ms`: under load
+    /// `/api/status` then reads the store a few times a second, not once per request.
+    async fn engine_state(&self) -> Result<Arc<BTreeMap<String, serde_json::Value>>, ApiError> {
+        if let Ok(cache) = self.0.state_cache.lock()
+            && let Some((at, all)) = cache.as_ref()
+            && at.elapsed() < Duration::from_millis(self.0.opts.api.state_cache_ms)
+        {
+            return Ok(all.clone());
+        }
+        let all = Arc::new(self.store().engine_state(self.bot_id()).await?);
+        if let Ok(mut cache) = self.0.state_cache.lock() {
+            *cache = Some((Instant::now(), all.clone()));
+        }
+        Ok(all)
+    }
+
+    /// Forgets the cached `engine_state` (after the server changed it).
+    pub fn state_changed(&self) {
+        if let Ok(mut cache) = self.0.state_cache.lock() {
+            *cache = None;
+        }
+    }
+
+    /// The bot now (its `engine_state`, see [`state_cache_ms`](ApiConfig::state_cache_ms)).
     pub async fn bot(&self) -> Result<BotSnapshot, ApiError> {
         let bot = self.bot_id();
-        let all = self.store().engine_state(bot).await?;
+        let all = self.engine_state().await?;
         let kill_switch: KillSwitchRecord =
             control::state_value(&all, bot, KILL_SWITCH_KEY)?.unwrap_or_default();
         let entries: EntriesRecord =

@@ -1062,3 +1062,36 @@ async fn the_token_never_appears_in_any_answer() {
         off.assert_token_never_answered();
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 8. The state cache
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_state_cache_serves_reads_and_the_apis_own_changes_show_at_once() {
+    for b in backends("cache").await {
+        let n = b.name;
+        seed_bot(&b.store).await;
+        let mut opts = options(true, ApiConfig::default());
+        opts.api.state_cache_ms = 3_600_000;
+        let api = Api::with_options(&b, opts);
+        let s = api.get_json("/api/status").await;
+        assert_eq!(s["kill_switch"]["engaged"], json!(false), "{n}");
+        // A change behind the server's back (the CLI) is not seen while the read is fresh...
+        let record = aurum_runtime::KillSwitchRecord::engaged("cli", "cli", false, now_ms());
+        aurum_runtime::control::set_kill_switch(&b.store, BOT, &record)
+            .await
+            .unwrap();
+        let s = api.get_json("/api/status").await;
+        assert_eq!(
+            s["kill_switch"]["engaged"],
+            json!(false),
+            "{n}: served from the cache"
+        );
+        // ...while the server's own change clears it: the next read sees the store.
+        let a = api.post("/api/entries/stop", "").await;
+        assert_eq!(a.status, StatusCode::OK, "{n}");
+        let s = api.get_json("/api/status").await;
+        assert_eq!(s["entries_paused"], json!(true), "{n}");
+        assert_eq!(s["kill_switch"]["reason"], json!("cli"), "{n}");
+    }
+}

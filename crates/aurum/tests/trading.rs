@@ -185,6 +185,74 @@ async fn paper_runs_on_its_own_store_without_credentials() {
     let v: serde_json::Value = serde_json::from_slice(&run(s).stdout).unwrap();
     assert_eq!(v["bot"]["mode"], "paper");
     assert_eq!(v["status"]["state"], "stopped");
+
+    // `aurum serve` shows the stopped bot from its store and takes an operator's stop of
+    // entries (stored: the bot applies it at its next start).
+    let token = "serve-test-token-0123456789";
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut c = aurum(dir.path());
+    let mut server = c
+        .env("AURUM_API_TOKEN", token)
+        .args(["serve", "--paper", "--bind", "127.0.0.1:0"])
+        .stdout(log.reopen().unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    let addr = loop {
+        let out = std::fs::read_to_string(log.path()).unwrap();
+        if let Some(rest) = out.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "serve did not start: {out}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (code, body) = http(&addr, "GET", "/api/status", None);
+    assert_eq!(code, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (v["bot_id"].as_str(), v["mode"].as_str()),
+        (Some("op"), Some("paper"))
+    );
+    assert_eq!(v["state"], "stopped");
+    assert_eq!(v["running"], false);
+    let (code, _) = http(&addr, "POST", "/api/entries/stop", None);
+    assert_eq!(code, 401);
+    let (code, body) = http(&addr, "POST", "/api/entries/stop", Some(token));
+    assert_eq!(code, 200, "{body}");
+    let (_, body) = http(&addr, "GET", "/api/status", None);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["entries_paused"], true);
+    let (code, _) = http(&addr, "GET", "/readyz", None);
+    assert_eq!(code, 503, "a stopped bot is not ready");
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(server.wait().unwrap().success());
+}
+
+/// One HTTP/1.1 request on a fresh connection: the status code and the body.
+fn http(addr: &str, method: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let code = raw[9..12].parse().unwrap();
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
+    (code, body)
 }
 
 #[test]

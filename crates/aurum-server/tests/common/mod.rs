@@ -379,7 +379,13 @@ pub struct Api {
 }
 
 /// The server options of the tests.
+/// Server options for the tests: every request reads the store (no state cache), since the
+/// tests change the bot's state behind the server's back and look at once.
 pub fn options(token: bool, api: ApiConfig) -> ServerOptions {
+    let api = ApiConfig {
+        state_cache_ms: 0,
+        ..api
+    };
     ServerOptions {
         bot_id: BOT.into(),
         token: token.then(|| Token::new(TOKEN, "test").unwrap()),

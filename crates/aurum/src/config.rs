@@ -120,7 +120,7 @@ mod tests {
             .skip(1)
             .map(|b| b.split("```").next().expect("closed block"))
             .collect();
-        assert_eq!(blocks.len(), 2, "the README's toml examples");
+        assert_eq!(blocks.len(), 3, "the README's toml examples");
         figment::Jail::expect_with(|jail| {
             jail.create_file("readme.toml", blocks[0])?;
             let c =
@@ -136,6 +136,13 @@ mod tests {
             assert_eq!(c.paper.cash, Decimal::from(50));
             assert_eq!(c.paper.store_url, "sqlite://aurum-paper.db");
             assert_eq!(c.exchange.recv_window_ms, 5000);
+            assert_eq!(c.bot.market_data, aurum_runtime::MarketData::Poll);
+            jail.create_file("api.toml", blocks[2])?;
+            let c = AppConfig::load(Some(Path::new("api.toml"))).map_err(|e| format!("{e:#}"))?;
+            assert_eq!(c.api.bind, "127.0.0.1:8080");
+            assert_eq!(c.api.max_body_bytes, 65_536);
+            assert_eq!(c.api.state_cache_ms, 200);
+            assert_eq!(c.api.token_file, None);
             Ok(())
         });
     }

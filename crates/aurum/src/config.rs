@@ -136,7 +136,7 @@ mod tests {
             assert_eq!(c.paper.cash, Decimal::from(50));
             assert_eq!(c.paper.store_url, "sqlite://aurum-paper.db");
             assert_eq!(c.exchange.recv_window_ms, 5000);
-            assert_eq!(c.bot.market_data, aurum_runtime::MarketData::Poll);
+            assert_eq!(c.bot.market_data, "poll");
             jail.create_file("api.toml", blocks[2])?;
             let c = AppConfig::load(Some(Path::new("api.toml"))).map_err(|e| format!("{e:#}"))?;
             assert_eq!(c.api.bind, "127.0.0.1:8080");

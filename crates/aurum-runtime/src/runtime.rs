@@ -37,6 +37,11 @@ use tokio::sync::watch;
 
 use crate::market;
 
+/// How long a bot lock held by a session that is going away (a killed process's PostgreSQL
+/// session) is waited for, at start and when the lock is re-taken, before the bot counts as
+/// running elsewhere.
+pub(crate) const LOCK_PATIENCE: Duration = Duration::from_secs(10);
+
 /// Everything a runtime needs besides the venue and the store.
 #[derive(Debug, Clone)]
 pub struct RuntimeOptions {
@@ -281,7 +286,11 @@ impl<V: Venue> Runtime<V> {
         if self.lock.is_held() {
             return Ok(true);
         }
-        match self.store.lock_bot(&self.bot_id).await {
+        match self
+            .store
+            .lock_bot_waiting(&self.bot_id, LOCK_PATIENCE)
+            .await
+        {
             Ok(lock) => {
                 tracing::warn!(bot = %self.bot_id, "the bot's lock was lost with its connection: taken again");
                 self.lock = lock;

@@ -35,7 +35,9 @@ impl<V: Venue> Runtime<V> {
         let bot_id = opts.bot.id.clone();
         let symbols = opts.bot.symbols()?;
         let timeframe = opts.bot.timeframe()?;
-        let lock = store.lock_bot(&bot_id).await?;
+        let lock = store
+            .lock_bot_waiting(&bot_id, crate::runtime::LOCK_PATIENCE)
+            .await?;
 
         let before = wall_ms();
         let server = venue

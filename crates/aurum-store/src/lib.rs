@@ -49,6 +49,7 @@ use aurum_core::{Asset, Candle, ClientOrderId, Money, Symbol, Timeframe};
 use aurum_pool::PoolStatus;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// Row counts of the trading tables (for load-test verification and status).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -309,6 +310,23 @@ impl Store {
         match self {
             Store::Sqlite(s) => s.lock_bot(bot_id),
             Store::Postgres(s) => s.lock_bot(bot_id).await,
+        }
+    }
+
+    /// [`lock_bot`](Self::lock_bot), asked again for up to `patience` while another holder
+    /// has it: the PostgreSQL session of a process that was just killed can hold the lock a
+    /// moment longer (the server ends it only when it notices the closed socket, which a busy
+    /// backend does after its current statement). A bot restarted after a crash waits for
+    /// that; a bot really running elsewhere is still refused, `patience` later.
+    pub async fn lock_bot_waiting(&self, bot_id: &str, patience: Duration) -> Result<BotLock> {
+        let started = std::time::Instant::now();
+        loop {
+            match self.lock_bot(bot_id).await {
+                Err(StoreError::BotLocked { .. }) if started.elapsed() < patience => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                other => return other,
+            }
         }
     }
 

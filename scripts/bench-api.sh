@@ -8,6 +8,7 @@
 # orders and fills the bot stored during the load (it must keep trading).
 #
 #   scripts/bench-api.sh [seconds per run, default 30] [connections, default 32]
+#   (AURUM_BIN=path/to/aurum: use that release binary instead of building one)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,8 +18,12 @@ conns="${2:-32}"
 work="$(mktemp -d)"
 command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 
-(cd "$root" && cargo build --quiet --release -p aurum)
-aurum="$target_dir/release/aurum"
+if [ -n "${AURUM_BIN:-}" ]; then
+  aurum="$AURUM_BIN" # a release binary built already
+else
+  (cd "$root" && cargo build --quiet --release -p aurum)
+  aurum="$target_dir/release/aurum"
+fi
 # shellcheck source=scripts/rehearsal.sh
 . "$root/scripts/rehearsal.sh"
 trap 'stop_rehearsal; rm -rf "$work"' EXIT

@@ -6,7 +6,7 @@
 use aurum_core::Candle;
 use aurum_core::money::parse_decimal;
 
-/// `/work/shared/real_cases/<rel>`, found relative to this crate (never copied into the repo).
+/// `../shared/real_cases/<rel>` beside the repository, found relative to this crate (never copied into the repo).
 pub fn real_case(rel: &str) -> String {
     format!(
         "{}/../../../shared/real_cases/{rel}",

@@ -244,8 +244,10 @@ fn json_str<T: serde::Serialize>(v: &T) -> String {
     }
 }
 
-/// Most fills read to price the exits of a page of trades.
-const FILLS_FOR_EXITS: i64 = 100_000;
+/// Fills read per trade up to the end of the page, to price the exits (newest fills first:
+/// a page of recent trades reads only recent fills; a trade whose sells are older than that
+/// shows no exit price rather than costing a scan of the whole history).
+const FILLS_PER_TRADE: usize = 50;
 
 /// Closed round trips, newest first, with their exit price from the sell fills.
 #[utoipa::path(get, path = "/api/trades", tag = "history", params(PageQuery),
@@ -272,7 +274,9 @@ pub async fn trades(
             .iter()
             .map(|(_, r)| (r.position.symbol.to_string(), r.seq))
             .collect();
-        for f in state.store().fills(state.bot_id(), FILLS_FOR_EXITS).await? {
+        let fills = offset.saturating_add(limit).saturating_mul(FILLS_PER_TRADE);
+        let fills = i64::try_from(fills).unwrap_or(i64::MAX);
+        for f in state.store().fills(state.bot_id(), fills).await? {
             let key = (f.fill.symbol.to_string(), f.position_seq);
             if f.fill.side == Side::Sell && wanted.contains(&key) {
                 let e = sold.entry(key).or_insert((Decimal::ZERO, Decimal::ZERO));

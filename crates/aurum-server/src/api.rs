@@ -6,7 +6,7 @@ use crate::state::{AppState, now_ms};
 use crate::views::*;
 use aurum_core::{Decimal, Money, Side};
 use aurum_runtime::KillSwitchRecord;
-use aurum_runtime::control::{self, EntriesRecord, START_CASH_KEY};
+use aurum_runtime::control::{self, EntriesRecord};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
@@ -142,8 +142,7 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<StatusView>, A
 pub async fn balance(State(state): State<AppState>) -> Result<Json<BalanceView>, ApiError> {
     let bot = state.bot().await?;
     let balances = state.store().balances(state.bot_id()).await?;
-    let start_cash: Option<Money> =
-        control::read_state(state.store(), state.bot_id(), START_CASH_KEY).await?;
+    let start_cash = bot.start_cash;
     let quote = state
         .store()
         .bots()

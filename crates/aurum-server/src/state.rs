@@ -4,7 +4,8 @@
 use crate::config::{ApiConfig, Token};
 use crate::error::ApiError;
 use aurum_runtime::control::{
-    self, ENTRIES_KEY, EntriesRecord, KILL_SWITCH_KEY, RECONCILIATION_KEY, RISK_KEY, STATUS_KEY,
+    self, ENTRIES_KEY, EntriesRecord, KILL_SWITCH_KEY, RECONCILIATION_KEY, RISK_KEY,
+    START_CASH_KEY, STATUS_KEY,
 };
 use aurum_runtime::{KillSwitchRecord, LiveView, RuntimeStatus};
 use aurum_store::Store;
@@ -66,6 +67,8 @@ pub struct BotSnapshot {
     pub reconciliation: Option<serde_json::Value>,
     /// Whether the bot is running (in this process, or a fresh heartbeat says so).
     pub running: bool,
+    /// The bot's starting capital in the quote asset, once funded.
+    pub start_cash: Option<aurum_core::Money>,
 }
 
 /// Milliseconds since the Unix epoch now.
@@ -154,6 +157,7 @@ impl AppState {
         let entries: EntriesRecord =
             control::state_value(&all, bot, ENTRIES_KEY)?.unwrap_or_default();
         let reconciliation = all.get(RECONCILIATION_KEY).cloned();
+        let start_cash = control::state_value(&all, bot, START_CASH_KEY)?;
         let now = now_ms();
         if let Some(live) = self.live() {
             return Ok(BotSnapshot {
@@ -164,6 +168,7 @@ impl AppState {
                 live: Some(live),
                 reconciliation,
                 running: true,
+                start_cash,
             });
         }
         let status: Option<RuntimeStatus> = control::state_value(&all, bot, STATUS_KEY)?;
@@ -181,6 +186,7 @@ impl AppState {
             risk,
             reconciliation,
             running,
+            start_cash,
         })
     }
 

@@ -299,7 +299,11 @@ async fn run_bot<V: Venue>(
     let summary = rt.run().await;
     if let Some(api) = api {
         // The shutdown signal stops the server too; its requests end before the store does.
-        let _ = api.await;
+        match api.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "the API server stopped with an error"),
+            Err(e) => tracing::warn!(error = %e, "the API server task failed"),
+        }
     }
     let summary = summary?;
     crate::say!(

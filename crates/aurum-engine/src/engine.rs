@@ -228,6 +228,9 @@ pub struct Engine {
     strategy: Box<dyn Strategy>,
     risk: RiskManager,
     portfolio: Portfolio,
+    /// The portfolio's balance of the quote asset, copied after every change of the books
+    /// (read on every time step; a map lookup each time showed in profiles).
+    cash: Money,
     pairs: Vec<PairState>,
     seq: u64,
     trades: Vec<Trade>,
@@ -293,11 +296,13 @@ impl Engine {
         let equity = portfolio.equity(&quote, |s| {
             portfolio.position(s).map(|p| p.avg_entry_price())
         });
+        let cash = portfolio.balance(&quote);
         Engine {
             config,
             quote,
             strategy,
             risk,
+            cash,
             portfolio,
             pairs,
             seq: last_seq,
@@ -356,7 +361,8 @@ impl Engine {
 
     /// Free quote cash.
     pub fn cash(&self) -> Money {
-        self.portfolio.balance(&self.quote)
+        debug_assert_eq!(self.cash, self.portfolio.balance(&self.quote));
+        self.cash
     }
 
     /// The configuration.
@@ -429,12 +435,24 @@ impl Engine {
     /// Values the open positions at the last closes, feeds the risk manager and returns the
     /// equity point of the step that ends at `now_ms`.
     pub fn mark(&mut self, now_ms: i64) -> EquityPoint {
-        let mut equity = self.portfolio.balance(&self.quote);
+        let mut equity = self.cash();
         let mut exposed = false;
-        for (i, p) in self.pairs.iter().enumerate() {
-            if let Some(pos) = self.portfolio.position(&self.config.pairs[i].symbol) {
+        // `held` is the portfolio's open position of the pair, copied at every fill and
+        // closed with it: no map lookup per pair and time step.
+        #[cfg(debug_assertions)]
+        for (p, f) in self.pairs.iter().zip(&self.config.pairs) {
+            let pos = self.portfolio.position(&f.symbol);
+            debug_assert_eq!(
+                p.held.as_ref().map(|h| (h.quantity, h.avg_entry_price)),
+                pos.map(|x| (x.quantity, x.avg_entry_price())),
+                "the engine's copy of the {} position differs from the portfolio",
+                f.symbol
+            );
+        }
+        for p in &self.pairs {
+            if let Some(h) = &p.held {
                 exposed = true;
-                equity += pos.quantity * p.last_close.unwrap_or(pos.avg_entry_price());
+                equity += h.quantity * p.last_close.unwrap_or(h.avg_entry_price);
             }
         }
         self.equity = equity;
@@ -467,7 +485,7 @@ impl Engine {
     /// Runs the strategy on a closed candle with the account as it is; its signals are left
     /// in `self.signals`.
     fn ask_strategy(&mut self, pair: PairId, candle: &Candle, ohlcv: &Ohlcv) {
-        let cash = self.portfolio.balance(&self.quote);
+        let cash = self.cash();
         let open_positions = self.pairs.iter().filter(|p| p.held.is_some()).count();
         let state = &self.pairs[pair];
         let ctx = StrategyContext {
@@ -565,7 +583,7 @@ impl Engine {
             pair,
             signal,
             price,
-            cash: self.portfolio.balance(&self.quote),
+            cash: self.cash(),
             equity: self.equity,
             fee_rate: self.config.fee_rate,
             open_positions: self.pairs.iter().filter(|p| p.held.is_some()).count(),
@@ -730,6 +748,7 @@ impl Engine {
         let Some(pos) = self.portfolio.close_dust(&symbol, now_ms) else {
             return;
         };
+        self.cash = self.portfolio.balance(&self.quote);
         let state = &mut self.pairs[pair];
         let exit_price = if state.sold_qty.is_zero() {
             state.last_close.unwrap_or_else(|| pos.avg_entry_price())
@@ -798,6 +817,7 @@ impl Engine {
             });
         }
         let effects = self.portfolio.apply_fill(fill)?;
+        self.cash = self.portfolio.balance(&self.quote);
         let state = &mut self.pairs[pair];
         match fill.side {
             Side::Buy => {

@@ -63,27 +63,92 @@ fn not_open(e: &ExchangeError) -> bool {
 
 impl<V: Venue> Runtime<V> {
     /// Carries out the engine's commands, and the commands those produce, until none is left.
+    ///
+    /// The cancels of orders already working are sent first, all at once, and their answers
+    /// awaited before anything else leaves (an exit may need the quantity a stop held, an
+    /// entry the cash a stale entry held); what they answered is stored after the placements
+    /// went out, so those commits are not in the way of the new orders. A crash in between is
+    /// what reconciliation resolves anyway: the venue knows the cancel.
     pub(crate) async fn execute_pending(&mut self) -> Result<(), RuntimeError> {
-        while let Some(cmd) = self.pending.pop_front() {
-            match cmd {
-                Command::Place(p) => {
-                    // Placements that follow each other, for different pairs, go out together.
-                    let mut batch = vec![p];
-                    while let Some(Command::Place(next)) = self.pending.front() {
-                        if batch.iter().any(|b| b.pair == next.pair) {
-                            break;
-                        }
-                        if let Some(Command::Place(next)) = self.pending.pop_front() {
-                            batch.push(next);
+        while !self.pending.is_empty() {
+            let cancelled = self.send_cancels().await;
+            while let Some(cmd) = self.pending.pop_front() {
+                match cmd {
+                    Command::Place(p) => {
+                        let (batch, dust) = self.take_placements(p);
+                        self.place_all(batch).await?;
+                        for (pair, ts_ms) in dust {
+                            self.close_dust(pair, ts_ms).await?;
                         }
                     }
-                    self.place_all(batch).await?
+                    Command::Cancel { id, .. } => self.cancel(&id).await?,
+                    Command::CloseDust { pair, ts_ms } => self.close_dust(pair, ts_ms).await?,
                 }
-                Command::Cancel { id, .. } => self.cancel(&id).await?,
-                Command::CloseDust { pair, ts_ms } => self.close_dust(pair, ts_ms).await?,
+            }
+            for (id, answer) in cancelled {
+                self.after_cancel(&id, answer).await?;
             }
         }
         Ok(())
+    }
+
+    /// The placements that go out together with `first`: those that follow it, one per pair.
+    /// A dust write-off of another pair between them (bookkeeping only, nothing for the venue)
+    /// does not split them; it is returned to be stored after them. The batch ends at a
+    /// cancel, or at a command for a pair already in it or written off before it.
+    fn take_placements(&mut self, first: PlaceOrder) -> (Vec<PlaceOrder>, Vec<(usize, i64)>) {
+        let mut batch = vec![first];
+        let mut dust: Vec<(usize, i64)> = Vec::new();
+        loop {
+            let taken = |pair: usize| {
+                batch.iter().any(|b: &PlaceOrder| b.pair == pair)
+                    || dust.iter().any(|d| d.0 == pair)
+            };
+            match self.pending.front() {
+                Some(Command::Place(next)) if !taken(next.pair) => {}
+                Some(Command::CloseDust { pair, .. }) if !taken(*pair) => {}
+                _ => break,
+            }
+            match self.pending.pop_front() {
+                Some(Command::Place(next)) => batch.push(next),
+                Some(Command::CloseDust { pair, ts_ms }) => dust.push((pair, ts_ms)),
+                _ => break,
+            }
+        }
+        (batch, dust)
+    }
+
+    /// Takes the pending cancels of orders already working out of the queue and sends them
+    /// concurrently; returns the venue's answers. A cancel of an order placed by a command
+    /// still queued stays where it is (the order must exist first).
+    async fn send_cancels(&mut self) -> Vec<(ClientOrderId, Result<OrderReport, ExchangeError>)> {
+        let mut ids = Vec::new();
+        let working = &self.working;
+        self.pending.retain(|cmd| match cmd {
+            Command::Cancel { id, .. } if working.contains_key(id) => {
+                ids.push(id.clone());
+                false
+            }
+            _ => true,
+        });
+        let mut sending = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(w) = self.working.get_mut(&id) {
+                w.cancel_wanted = true;
+                // Not acknowledged yet: cancelled once the venue is heard from.
+                if w.status != OrderStatus::New {
+                    sending.push((id, w.intent.symbol.clone()));
+                }
+            }
+        }
+        let venue = &self.venue;
+        let answers = join_all(
+            sending
+                .iter()
+                .map(|(id, symbol)| venue.cancel_order(symbol, id)),
+        )
+        .await;
+        sending.into_iter().map(|(id, _)| id).zip(answers).collect()
     }
 
     /// Stores the intents, then sends them. The intents of one batch (one per pair) are
@@ -106,14 +171,15 @@ impl<V: Venue> Runtime<V> {
             }
             ready.push((p.pair, p.meta, intent));
         }
-        let writes = ready.iter().map(|(_, meta, intent)| {
-            self.store.write(WriteOp::OrderIntent {
+        let writes = ready
+            .iter()
+            .map(|(_, meta, intent)| WriteOp::OrderIntent {
                 bot_id: self.bot_id.clone(),
                 intent: intent.clone(),
                 meta: serde_json::to_value(meta).ok(),
             })
-        });
-        let stored = join_all(writes).await;
+            .collect();
+        let stored = self.store.write_group(writes).await;
         let mut sending = Vec::with_capacity(ready.len());
         for ((pair, meta, intent), outcome) in ready.into_iter().zip(stored) {
             let id = intent.client_order_id.clone();
@@ -238,7 +304,17 @@ impl<V: Venue> Runtime<V> {
             return Ok(());
         }
         let symbol = w.intent.symbol.clone();
-        match self.venue.cancel_order(&symbol, id).await {
+        let answer = self.venue.cancel_order(&symbol, id).await;
+        self.after_cancel(id, answer).await
+    }
+
+    /// Stores what the venue answered to a cancel and tells the engine.
+    async fn after_cancel(
+        &mut self,
+        id: &ClientOrderId,
+        answer: Result<OrderReport, ExchangeError>,
+    ) -> Result<(), RuntimeError> {
+        match answer {
             Ok(report) => {
                 let synced = self.bring_up_to_date(id, &report, Vec::new()).await?;
                 self.tell_engine(id, synced)?;
@@ -322,12 +398,21 @@ impl<V: Venue> Runtime<V> {
         pairs.sort_unstable();
         pairs.dedup();
         let mut to_refresh: Vec<ClientOrderId> = Vec::new();
-        for pair in pairs {
-            let symbol = self.feeds[pair].symbol.clone();
-            let open = match self.venue.open_orders(Some(&symbol)).await {
+        // One open-orders request per pair, all in flight together.
+        let venue = &self.venue;
+        let feeds = &self.feeds;
+        let answers = join_all(
+            pairs
+                .iter()
+                .map(|&pair| venue.open_orders(Some(&feeds[pair].symbol))),
+        )
+        .await;
+        for (pair, answer) in pairs.into_iter().zip(answers) {
+            let open = match answer {
                 Ok(o) => o,
                 Err(e) => {
                     self.stats.venue_errors += 1;
+                    let symbol = &self.feeds[pair].symbol;
                     tracing::warn!(pair = %symbol, error = %e, "open orders poll failed");
                     continue;
                 }

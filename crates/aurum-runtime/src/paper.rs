@@ -521,6 +521,10 @@ impl<E: Venue> Venue for PaperVenue<E> {
         0
     }
 
+    fn fills_from_candles(&self) -> bool {
+        true
+    }
+
     fn observe_closed(&self, symbol: &Symbol, candle: &Candle) {
         let mut guard = self.state.lock();
         let (book, matcher) = &mut *guard;

@@ -7,12 +7,18 @@
 //!    still forming, is closed), or with `market_data = "stream"` the venue's kline stream is
 //!    drained, REST filling in at start, while it is down and on gaps; newly closed candles go
 //!    to the venue (paper matching) and the engine's protection;
-//! 3. working orders are brought up to the venue's state (acknowledgements, fills, final
-//!    states), each change stored before the engine hears of it;
-//! 4. the books are marked, the strategy runs on each newly closed candle, and the engine's
+//! 3. the books are marked, the strategy runs on each newly closed candle, and the engine's
 //!    commands are carried out: every intent is stored (the writer acknowledged it) before the
-//!    request leaves;
-//! 5. the risk state and a status heartbeat are stored.
+//!    request leaves; the intents of one tick share one commit;
+//! 4. working orders are brought up to the venue's state (acknowledgements, fills, final
+//!    states), each change stored before the engine hears of it. On a real exchange this
+//!    comes after the strategy, so its REST round trips and commits are not between the
+//!    candle and the orders it causes (the state is the previous tick's, at most a poll
+//!    interval old, as good as any: the exchange fills at moments of its own); the paper
+//!    venue fills from the candles themselves, so there it comes before the strategy, as in
+//!    the backtest (see [`Venue::fills_from_candles`]);
+//! 5. the equity point, the day's performance, the candles, the risk state and a status
+//!    heartbeat are stored.
 
 use crate::config::BotConfig;
 use crate::control::{
@@ -219,7 +225,10 @@ impl<V: Venue> Runtime<V> {
         }
         self.apply_stored_controls().await?;
         let closed = self.poll_market().await;
-        self.sync_working().await?;
+        let sync_first = self.venue.fills_from_candles();
+        if sync_first {
+            self.sync_working().await?;
+        }
         let now = self.now_ms();
         let mut out = Vec::new();
         // Protection first (prices of the closed candles since it was armed, then the last
@@ -243,9 +252,10 @@ impl<V: Venue> Runtime<V> {
         if let Some(done) = self.day.on_equity(now, self.engine.equity()) {
             self.store_day(done).await;
         }
-        if closed.iter().any(|c| !c.is_empty()) || self.stats.ticks == 1 {
-            self.store_equity_point(now).await;
-        }
+        // The point is taken here, at the marked books, but written after the tick's orders
+        // left: its commit is not in the way from the candle to the wire.
+        let equity_point = (closed.iter().any(|c| !c.is_empty()) || self.stats.ticks == 1)
+            .then(|| (self.engine.equity(), self.engine.cash()));
         if !self.stopping() {
             for (pair, candles) in closed.iter().enumerate() {
                 for c in candles {
@@ -259,6 +269,12 @@ impl<V: Venue> Runtime<V> {
         self.pending.extend(out);
         self.execute_pending().await?;
         self.candle_seen = None;
+        if !sync_first {
+            self.sync_working().await?;
+        }
+        if let Some((equity, cash)) = equity_point {
+            self.store_equity_point(now, equity, cash).await;
+        }
         // The engine's closed round trips go to the day's row; none is kept in memory.
         for t in self.engine.take_trades() {
             self.stats.trades_closed += 1;
@@ -324,12 +340,12 @@ impl<V: Venue> Runtime<V> {
 
     /// Stores a point of the equity curve (best effort, like the candles: counted when it
     /// fails).
-    async fn store_equity_point(&mut self, now: i64) {
+    async fn store_equity_point(&mut self, now: i64, equity: Money, cash: Money) {
         let op = WriteOp::EquityPoint {
             bot_id: self.bot_id.clone(),
             ts_ms: now,
-            equity: self.engine.equity(),
-            cash: self.engine.cash(),
+            equity,
+            cash,
         };
         if let Err(e) = self.store.write(op).await {
             self.stats.store_errors += 1;

@@ -20,6 +20,16 @@ pub trait Venue: Exchange {
     /// A candle of `symbol` closed (the paper venue matches its resting orders against it).
     fn observe_closed(&self, _symbol: &Symbol, _candle: &Candle) {}
 
+    /// Whether the venue fills resting orders from the closed candles themselves (paper): its
+    /// orders are then brought up to date after the candles arrive and before the strategy
+    /// runs, as the backtest would know them. A real exchange fills at moments of its own, so
+    /// the state of the previous tick is as good as any, and the runtime syncs after the
+    /// tick's orders left: the REST round trips and the commits of that sync stay off the path
+    /// from the closed candle to the wire.
+    fn fills_from_candles(&self) -> bool {
+        false
+    }
+
     /// At start, before reconciliation: the traded pairs' rules, the bot's stored balances and
     /// its orders still working (the paper venue rebuilds its account from them; a real venue
     /// has its own).

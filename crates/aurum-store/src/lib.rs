@@ -151,6 +151,14 @@ impl Store {
         both!(self, s => s.write(op).await)
     }
 
+    /// Queues several writes to be committed in one transaction (each still in its own
+    /// savepoint, failing alone) and waits until every one is durable (or refused); the
+    /// results come in the order of `ops`. For writes that belong together in time, such as
+    /// the intents of one tick.
+    pub async fn write_group(&self, ops: Vec<WriteOp>) -> Vec<Result<WriteOutcome>> {
+        both!(self, s => s.write_group(ops).await)
+    }
+
     /// Pool figures.
     pub fn pool_status(&self) -> PoolStatus {
         both!(self, s => s.pool_status())

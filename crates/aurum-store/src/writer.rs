@@ -35,7 +35,22 @@ impl Default for WriterConfig {
 pub(crate) struct Request {
     pub op: WriteOp,
     pub ack: oneshot::Sender<Result<WriteOutcome>>,
+    /// Requests of the same group still to come right behind this one (see
+    /// [`WriterHandle::write_group`]); 0 for a lone request.
+    pub follows: usize,
 }
+
+impl Request {
+    /// Whether more of its group is on its way: the writer waits for it before committing.
+    pub fn group_open(&self) -> bool {
+        self.follows > 0
+    }
+}
+
+/// Longest wait for the rest of a group whose first requests arrived. The group's requests are
+/// sent back to back with their queue slots reserved beforehand, so they are nanoseconds apart
+/// unless the sending thread is descheduled; past this the writer commits what it has.
+pub(crate) const GROUP_WAIT: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// Counters and histograms of a writer; shared between the writer and status readers.
 #[derive(Debug)]
@@ -198,12 +213,80 @@ impl WriterHandle {
     pub async fn write(&self, op: WriteOp) -> Result<WriteOutcome> {
         let (ack, done) = oneshot::channel();
         self.metrics.queue_depth.fetch_add(1, Ordering::Relaxed);
-        if self.tx.send(Request { op, ack }).await.is_err() {
+        if self
+            .tx
+            .send(Request {
+                op,
+                ack,
+                follows: 0,
+            })
+            .await
+            .is_err()
+        {
             self.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
             return Err(StoreError::WriterGone("the store was closed".into()));
         }
-        done.await
-            .map_err(|_| StoreError::WriterGone("the writer stopped before acknowledging".into()))?
+        wait_ack(done).await
+    }
+
+    /// Queues several requests so that the writer commits them in one transaction (unless
+    /// they exceed its batch size), and waits for every acknowledgement; the results are in
+    /// the order of `ops`, each request still succeeding or failing alone.
+    pub async fn write_group(&self, ops: Vec<WriteOp>) -> Vec<Result<WriteOutcome>> {
+        let n = ops.len();
+        if n == 0 {
+            return Vec::new();
+        }
+        // Every slot first, then the sends back to back: the writer sees the group whole.
+        let permits = match self.tx.reserve_many(n).await {
+            Ok(p) => p,
+            Err(_) => {
+                return (0..n)
+                    .map(|_| Err(StoreError::WriterGone("the store was closed".into())))
+                    .collect();
+            }
+        };
+        self.metrics
+            .queue_depth
+            .fetch_add(n as i64, Ordering::Relaxed);
+        let mut acks = Vec::with_capacity(n);
+        for ((i, op), permit) in ops.into_iter().enumerate().zip(permits) {
+            let (ack, done) = oneshot::channel();
+            permit.send(Request {
+                op,
+                ack,
+                follows: n - 1 - i,
+            });
+            acks.push(done);
+        }
+        futures_util::future::join_all(acks.into_iter().map(wait_ack)).await
+    }
+}
+
+async fn wait_ack(done: oneshot::Receiver<Result<WriteOutcome>>) -> Result<WriteOutcome> {
+    done.await
+        .map_err(|_| StoreError::WriterGone("the writer stopped before acknowledging".into()))?
+}
+
+/// Receives what is queued behind `batch`'s last request while that request's group is still
+/// arriving (at most [`GROUP_WAIT`]), up to `max_batch` requests.
+pub(crate) fn complete_group(
+    rx: &mut mpsc::Receiver<Request>,
+    batch: &mut Vec<Request>,
+    max_batch: usize,
+) {
+    let until = std::time::Instant::now() + GROUP_WAIT;
+    while batch.len() < max_batch && batch.last().is_some_and(Request::group_open) {
+        match rx.try_recv() {
+            Ok(r) => batch.push(r),
+            Err(mpsc::error::TryRecvError::Disconnected) => break,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                if std::time::Instant::now() >= until {
+                    break;
+                }
+                std::thread::yield_now();
+            }
+        }
     }
 }
 

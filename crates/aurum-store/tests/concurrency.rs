@@ -228,3 +228,50 @@ async fn pre_ping_replaces_a_terminated_postgres_connection() {
     assert_eq!(after.created_total, before.created_total + 1);
     store.close().await;
 }
+
+/// A group of writes (the intents of one tick) is committed in one transaction, the results
+/// come back in order, and a refused request fails alone without taking the others down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_group_is_one_transaction_and_a_bad_member_fails_alone() {
+    let (stores, _dir) = stores("group").await;
+    for store in stores {
+        ok(&store, bot("g")).await;
+        ok(&store, deposit("g", "1000")).await;
+        let before = store.writer_status();
+        let results = store
+            .write_group(vec![
+                place("g", "au-g-1", Side::Buy, "0.001"),
+                place("g", "au-g-2", Side::Buy, "0.002"),
+                // Same client order id with other terms: refused by the store.
+                place("g", "au-g-1", Side::Sell, "0.005"),
+                place("g", "au-g-3", Side::Buy, "0.003"),
+            ])
+            .await;
+        let after = store.writer_status();
+        let backend = store.backend();
+        assert_eq!(results.len(), 4, "{backend}");
+        assert!(results[0].is_ok(), "{backend}: {:?}", results[0]);
+        assert!(results[1].is_ok(), "{backend}: {:?}", results[1]);
+        assert!(results[2].is_err(), "{backend}: {:?}", results[2]);
+        assert!(results[3].is_ok(), "{backend}: {:?}", results[3]);
+        assert_eq!(after.requests_total - before.requests_total, 4, "{backend}");
+        assert_eq!(
+            after.batches_total - before.batches_total,
+            1,
+            "{backend}: the group took more than one transaction"
+        );
+        let open = store.open_orders("g").await.unwrap();
+        let mut ids: Vec<String> = open
+            .iter()
+            .map(|o| o.intent.client_order_id.to_string())
+            .collect();
+        ids.sort();
+        assert_eq!(ids, ["au-g-1", "au-g-2", "au-g-3"], "{backend}");
+        let first = open
+            .iter()
+            .find(|o| o.intent.client_order_id.as_str() == "au-g-1")
+            .unwrap();
+        assert_eq!(first.intent.side, Side::Buy, "{backend}");
+        assert!(store.write_group(Vec::new()).await.is_empty());
+    }
+}

@@ -252,6 +252,11 @@ impl PgStore {
         self.inner.writer.write(op).await
     }
 
+    /// Queues writes to be committed together and waits for each one's acknowledgement.
+    pub async fn write_group(&self, ops: Vec<WriteOp>) -> Vec<Result<WriteOutcome>> {
+        self.inner.writer.write_group(ops).await
+    }
+
     /// The pool's figures.
     pub fn pool_status(&self) -> PoolStatus {
         self.inner.pool.status()

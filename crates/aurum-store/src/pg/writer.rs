@@ -15,7 +15,7 @@ use crate::error::{Result, StoreError};
 use crate::model::{BacktestRunRecord, FillRecord, OptimizeRunRecord, OrderRecord, PositionRecord};
 use crate::ops::WriteOutcome;
 use crate::plan::{Change, NeededRows, Overlay, PositionSlot, SeededOnly, plan};
-use crate::writer::{Request, WriterConfig, WriterMetrics, acknowledge};
+use crate::writer::{GROUP_WAIT, Request, WriterConfig, WriterMetrics, acknowledge};
 use aurum_core::{ClientOrderId, Decimal};
 use aurum_pool::{Pool, PooledConnection};
 use std::collections::HashMap;
@@ -103,6 +103,14 @@ pub(crate) async fn run(
             match rx.try_recv() {
                 Ok(r) => batch.push(r),
                 Err(_) => break,
+            }
+        }
+        // The rest of a group on its way (see `WriterHandle::write_group`).
+        let until = tokio::time::Instant::now() + GROUP_WAIT;
+        while batch.len() < max_batch && batch.last().is_some_and(Request::group_open) {
+            match tokio::time::timeout_at(until, rx.recv()).await {
+                Ok(Some(r)) => batch.push(r),
+                _ => break,
             }
         }
         metrics

@@ -349,6 +349,14 @@ impl SqliteStore {
         self.inner.writer.write(op).await
     }
 
+    /// Queues writes to be committed together and waits for each one's acknowledgement.
+    pub async fn write_group(
+        &self,
+        ops: Vec<crate::ops::WriteOp>,
+    ) -> Vec<Result<crate::ops::WriteOutcome>> {
+        self.inner.writer.write_group(ops).await
+    }
+
     /// Runs `f` on a pooled read-only connection (on a blocking thread).
     pub async fn read<T, F>(&self, f: F) -> Result<T>
     where

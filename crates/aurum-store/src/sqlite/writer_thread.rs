@@ -6,7 +6,7 @@ use crate::error::{Result, StoreError};
 use crate::ops::WriteOutcome;
 use crate::plan::Overlay;
 use crate::plan::plan;
-use crate::writer::{Request, WriterConfig, WriterMetrics, acknowledge};
+use crate::writer::{Request, WriterConfig, WriterMetrics, acknowledge, complete_group};
 use rusqlite::{Connection, ErrorCode};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -100,6 +100,7 @@ pub(crate) fn run(
         };
         batch.push(first);
         drain(&mut rx, &mut batch, max_batch);
+        complete_group(&mut rx, &mut batch, max_batch);
         // Aim for the concurrency seen recently (a slowly decaying peak of batch sizes).
         let want = peak_batch.min(max_batch);
         if peak_batch > 1 && batch.len() < want {

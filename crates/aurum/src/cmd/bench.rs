@@ -69,6 +69,8 @@ struct BenchReport {
     consecutive_runs: usize,
     rss_growth_pct: f64,
     trades_of_one_run: usize,
+    /// How the timings were taken.
+    timing: String,
 }
 
 /// Resident set size of this process, from /proc (Linux); 0 elsewhere.
@@ -189,6 +191,31 @@ pub async fn run(command: BenchCommand, config: AppConfig) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Timed runs of the single-pair backtest (loading excluded); the median is reported.
+const SINGLE_PAIR_REPEATS: usize = 5;
+/// Timed optimizer runs on one thread and on all threads; the median of each is reported.
+const OPTIMIZER_REPEATS: usize = 3;
+
+/// The median of the seconds `f` takes over `n` runs.
+fn median_secs(n: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n.max(1) {
+        let t = Instant::now();
+        f()?;
+        times.push(t.elapsed().as_secs_f64());
+    }
+    Ok(median(times))
+}
+
+/// The median of a non-empty list of timings (the lower middle for an even count).
+fn median(mut times: Vec<f64>) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times
+        .get((times.len().saturating_sub(1)) / 2)
+        .copied()
+        .unwrap_or(0.0)
+}
+
 fn bench(args: &BacktestBenchArgs, config: &AppConfig) -> Result<BenchReport> {
     let bt = BacktestConfig {
         cash: Decimal::from(10_000),
@@ -211,12 +238,8 @@ fn bench(args: &BacktestBenchArgs, config: &AppConfig) -> Result<BenchReport> {
             &mut |_| {},
         )?)
     };
-    run_once(&one)?; // warm caches
-    let t = Instant::now();
-    let first = run_once(&one)?;
-    let excl = args.candles as f64 / t.elapsed().as_secs_f64();
-    let trades = first.trades.len();
-    drop(first);
+    let trades = run_once(&one)?.trades.len(); // also warms the caches
+    let excl = args.candles as f64 / median_secs(SINGLE_PAIR_REPEATS, || run_once(&one).map(drop))?;
 
     // Loading included: parse a CSV file, prepare, run.
     let dir = tempfile::tempdir()?;
@@ -276,15 +299,21 @@ fn bench(args: &BacktestBenchArgs, config: &AppConfig) -> Result<BenchReport> {
         metric: Metric::Sharpe,
         threads,
     };
-    let t = Instant::now();
-    optimize(&search(Some(1)), sets.clone(), &AtomicU64::new(0))?;
-    let opt1 = t.elapsed().as_secs_f64();
     let all = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    let t = Instant::now();
-    optimize(&search(Some(all)), sets, &AtomicU64::new(0))?;
-    let opt_all = t.elapsed().as_secs_f64();
+    // One thread and all threads taken in turns, so a slow spell of the machine does not
+    // fall on one side only; the median of each side.
+    let (mut one_thread, mut all_threads) = (Vec::new(), Vec::new());
+    for _ in 0..OPTIMIZER_REPEATS {
+        for (threads, times) in [(1, &mut one_thread), (all, &mut all_threads)] {
+            let t = Instant::now();
+            optimize(&search(Some(threads)), sets.clone(), &AtomicU64::new(0))?;
+            times.push(t.elapsed().as_secs_f64());
+        }
+    }
+    let opt1 = median(one_thread);
+    let opt_all = median(all_threads);
 
     // Memory over consecutive runs in one process.
     run_once(&one)?;
@@ -303,6 +332,11 @@ fn bench(args: &BacktestBenchArgs, config: &AppConfig) -> Result<BenchReport> {
         ten_pairs_excl_loading_candles_per_s: ten,
         ten_pairs_incl_loading_candles_per_s: ten_incl,
         optimizer_sets: args.optimizer_sets,
+        timing: format!(
+            "single pair, loading excluded: median of {SINGLE_PAIR_REPEATS} runs; optimizer: \
+             median of {OPTIMIZER_REPEATS} runs on one thread and on all, taken in turns; \
+             the rest: one run each"
+        ),
         optimizer_one_thread_s: opt1,
         optimizer_all_threads_s: opt_all,
         optimizer_threads: all,

@@ -66,27 +66,52 @@ impl<V: Venue> Runtime<V> {
     ///
     /// The cancels of orders already working are sent first, all at once, and their answers
     /// awaited before anything else leaves (an exit may need the quantity a stop held, an
-    /// entry the cash a stale entry held); what they answered is stored after the placements
-    /// went out, so those commits are not in the way of the new orders. A crash in between is
-    /// what reconciliation resolves anyway: the venue knows the cancel.
+    /// entry the cash a stale entry held). An answer that brings fills (or says the order is
+    /// no longer open, so the venue is asked what became of it) is stored and applied before
+    /// the placements, so the books take the fills in the venue's order; an answer that only
+    /// says "cancelled" is stored after the placements went out, so its commit is not in the
+    /// way of the new orders. A crash in between is what reconciliation resolves anyway: the
+    /// venue knows the cancel.
     pub(crate) async fn execute_pending(&mut self) -> Result<(), RuntimeError> {
         while !self.pending.is_empty() {
-            let cancelled = self.send_cancels().await;
-            while let Some(cmd) = self.pending.pop_front() {
-                match cmd {
-                    Command::Place(p) => {
-                        let (batch, dust) = self.take_placements(p);
-                        self.place_all(batch).await?;
-                        for (pair, ts_ms) in dust {
-                            self.close_dust(pair, ts_ms).await?;
-                        }
-                    }
-                    Command::Cancel { id, .. } => self.cancel(&id).await?,
-                    Command::CloseDust { pair, ts_ms } => self.close_dust(pair, ts_ms).await?,
+            let mut later = Vec::new();
+            for (id, answer) in self.send_cancels().await {
+                let brings_fills = match &answer {
+                    Ok(report) => self
+                        .working
+                        .get(&id)
+                        .is_some_and(|w| report.executed_qty > w.filled),
+                    Err(e) => not_open(e),
+                };
+                if brings_fills {
+                    self.after_cancel(&id, answer).await?;
+                } else {
+                    later.push((id, answer));
                 }
             }
-            for (id, answer) in cancelled {
+            let outcome = self.run_queue().await;
+            // Stored even when a command failed: the venue carried these cancels out.
+            for (id, answer) in later {
                 self.after_cancel(&id, answer).await?;
+            }
+            outcome?;
+        }
+        Ok(())
+    }
+
+    /// Carries out the queued commands in order (placements of different pairs together).
+    async fn run_queue(&mut self) -> Result<(), RuntimeError> {
+        while let Some(cmd) = self.pending.pop_front() {
+            match cmd {
+                Command::Place(p) => {
+                    let (batch, dust) = self.take_placements(p);
+                    self.place_all(batch).await?;
+                    for (pair, ts_ms) in dust {
+                        self.close_dust(pair, ts_ms).await?;
+                    }
+                }
+                Command::Cancel { id, .. } => self.cancel(&id).await?,
+                Command::CloseDust { pair, ts_ms } => self.close_dust(pair, ts_ms).await?,
             }
         }
         Ok(())

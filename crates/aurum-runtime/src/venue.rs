@@ -22,10 +22,13 @@ pub trait Venue: Exchange {
 
     /// Whether the venue fills resting orders from the closed candles themselves (paper): its
     /// orders are then brought up to date after the candles arrive and before the strategy
-    /// runs, as the backtest would know them. A real exchange fills at moments of its own, so
-    /// the state of the previous tick is as good as any, and the runtime syncs after the
-    /// tick's orders left: the REST round trips and the commits of that sync stay off the path
-    /// from the closed candle to the wire.
+    /// runs, as the backtest would know them. A real exchange fills at moments of its own, and
+    /// the runtime syncs after the tick's orders left, so the REST round trips and the commits
+    /// of that sync stay off the path from the closed candle to the wire. The price: the
+    /// strategy sees the resting orders as of the previous tick, so a fill in the last poll
+    /// interval before a candle's close is known only after that candle's strategy ran (an
+    /// exit signal on that candle finds no position yet). Market orders are not affected:
+    /// their fills come with the placement's answer.
     fn fills_from_candles(&self) -> bool {
         false
     }

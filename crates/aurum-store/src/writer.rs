@@ -237,6 +237,11 @@ impl WriterHandle {
         if n == 0 {
             return Vec::new();
         }
+        if n > self.tx.max_capacity() {
+            // More than the queue holds at once: no group, each request on its own.
+            let writes = ops.into_iter().map(|op| self.write(op));
+            return futures_util::future::join_all(writes).await;
+        }
         // Every slot first, then the sends back to back: the writer sees the group whole.
         let permits = match self.tx.reserve_many(n).await {
             Ok(p) => p,

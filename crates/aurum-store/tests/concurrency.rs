@@ -275,3 +275,26 @@ async fn a_write_group_is_one_transaction_and_a_bad_member_fails_alone() {
         assert!(store.write_group(Vec::new()).await.is_empty());
     }
 }
+
+/// A group larger than the writer's queue cannot reserve its slots at once: its requests go
+/// one by one instead, and every one is still written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_group_larger_than_the_queue_is_written_request_by_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = StoreConfig {
+        url: format!("sqlite://{}", dir.path().join("small.db").display()),
+        ..StoreConfig::default()
+    };
+    config.writer.queue_capacity = 2;
+    let store = Store::open(&config).await.unwrap();
+    ok(&store, bot("q")).await;
+    let ops = (1..=5)
+        .map(|i| place("q", &format!("au-q-{i}"), Side::Buy, "0.001"))
+        .collect();
+    let results = store.write_group(ops).await;
+    assert_eq!(results.len(), 5);
+    for r in &results {
+        assert!(r.is_ok(), "{r:?}");
+    }
+    assert_eq!(store.open_orders("q").await.unwrap().len(), 5);
+}

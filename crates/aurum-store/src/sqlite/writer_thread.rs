@@ -109,6 +109,7 @@ pub(crate) fn run(
                 std::thread::yield_now();
                 drain(&mut rx, &mut batch, max_batch);
             }
+            complete_group(&mut rx, &mut batch, max_batch);
         }
         peak_batch = batch.len().max(peak_batch.saturating_sub(1));
         metrics

@@ -13,10 +13,11 @@
 //! 4. working orders are brought up to the venue's state (acknowledgements, fills, final
 //!    states), each change stored before the engine hears of it. On a real exchange this
 //!    comes after the strategy, so its REST round trips and commits are not between the
-//!    candle and the orders it causes (the state is the previous tick's, at most a poll
-//!    interval old, as good as any: the exchange fills at moments of its own); the paper
-//!    venue fills from the candles themselves, so there it comes before the strategy, as in
-//!    the backtest (see [`Venue::fills_from_candles`]);
+//!    candle and the orders it causes: the strategy sees the resting orders as of the
+//!    previous tick, at most a poll interval old (a fill inside that window is applied after
+//!    the candle's strategy ran; see [`Venue::fills_from_candles`] for what that costs). The
+//!    paper venue fills from the candles themselves, so there it comes before the strategy,
+//!    as in the backtest;
 //! 5. the equity point, the day's performance, the candles, the risk state and a status
 //!    heartbeat are stored.
 

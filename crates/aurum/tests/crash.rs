@@ -428,7 +428,7 @@ async fn run_variant(variant: Variant) -> Totals {
     }
     // The run did what it is meant to exercise. On PostgreSQL every other cycle loses part of
     // its 0.3–1.5 s window to the killed connections (up to a second to resume), and every
-    // write is a network round trip: 3–4 orders a cycle there against 9–16 on SQLite.
+    // write is a network round trip: 4–10 orders a cycle there against 9–16 on SQLite.
     let orders_per_cycle = if matches!(variant, Variant::Postgres) {
         2
     } else {

@@ -6,7 +6,7 @@
 use crate::error::RuntimeError;
 use crate::runtime::Runtime;
 use crate::venue::Venue;
-use aurum_core::{ClientOrderId, Decimal, Fill, OrderIntent, OrderStatus, Quantity, Side};
+use aurum_core::{ClientOrderId, Decimal, Fill, OrderIntent, OrderStatus, Quantity, Side, Symbol};
 use aurum_engine::engine::{Command, OrderMeta, PlaceOrder, Purpose};
 use aurum_exchange::error::{ApiError, RejectReason};
 use aurum_exchange::{ExchangeError, OrderReport, TradesSince};
@@ -158,12 +158,8 @@ impl<V: Venue> Runtime<V> {
         });
         let mut sending = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Some(w) = self.working.get_mut(&id) {
-                w.cancel_wanted = true;
-                // Not acknowledged yet: cancelled once the venue is heard from.
-                if w.status != OrderStatus::New {
-                    sending.push((id, w.intent.symbol.clone()));
-                }
+            if let Some(symbol) = self.want_cancel(&id) {
+                sending.push((id, symbol));
             }
         }
         let venue = &self.venue;
@@ -320,17 +316,20 @@ impl<V: Venue> Runtime<V> {
 
     /// Sends a cancel for a working order; what the venue answers is stored like any report.
     async fn cancel(&mut self, id: &ClientOrderId) -> Result<(), RuntimeError> {
-        let Some(w) = self.working.get_mut(id) else {
+        let Some(symbol) = self.want_cancel(id) else {
             return Ok(());
         };
-        w.cancel_wanted = true;
-        if w.status == OrderStatus::New {
-            // Not acknowledged yet: cancelled once the venue is heard from.
-            return Ok(());
-        }
-        let symbol = w.intent.symbol.clone();
         let answer = self.venue.cancel_order(&symbol, id).await;
         self.after_cancel(id, answer).await
+    }
+
+    /// Marks a working order's cancel as wanted; the pair to send the cancel for, or `None`
+    /// when nothing is to be sent now: the order is not working, or not acknowledged yet (it
+    /// is cancelled once the venue is heard from).
+    fn want_cancel(&mut self, id: &ClientOrderId) -> Option<Symbol> {
+        let w = self.working.get_mut(id)?;
+        w.cancel_wanted = true;
+        (w.status != OrderStatus::New).then(|| w.intent.symbol.clone())
     }
 
     /// Stores what the venue answered to a cancel and tells the engine.

@@ -40,6 +40,12 @@ struct QuietBand {
     up_to: Money,
 }
 
+/// The equity at which a fall of `limit` (a fraction) from `reference` is reached; `None` when
+/// the product does not fit a decimal (no floor then).
+fn floor_below(reference: Money, limit: Decimal) -> Option<Money> {
+    reference.checked_mul(Decimal::ONE - limit)
+}
+
 impl RiskManager {
     /// A manager with a fresh state. `stale_after_ms` is how old the last closed candle of a
     /// pair may be (use [`RiskConfig::stale_after_ms_for`] with the refresh interval).
@@ -118,8 +124,7 @@ impl RiskManager {
         let breaker_peak = s.breaker_peak.map_or(equity, |p| p.max(equity));
         s.breaker_peak = Some(breaker_peak);
 
-        let keep = |limit: Decimal| Decimal::ONE - limit;
-        if let Some(floor) = breaker_peak.checked_mul(keep(self.config.drawdown_limit_pct))
+        if let Some(floor) = floor_below(breaker_peak, self.config.drawdown_limit_pct)
             && equity <= floor
         {
             let until = now_ms.saturating_add(self.config.drawdown_cooldown_ms);
@@ -130,14 +135,14 @@ impl RiskManager {
             s.breaker_peak = Some(equity);
         }
         if let Some(start) = s.day_start_equity
-            && let Some(floor) = start.checked_mul(keep(self.config.daily_loss_limit_pct))
+            && let Some(floor) = floor_below(start, self.config.daily_loss_limit_pct)
             && equity <= floor
         {
             s.daily_loss_blocked_day = Some(today);
         }
         if let (Some(limit), Some(peak)) = (self.config.kill_switch_drawdown_pct, s.peak_equity)
             && peak > Decimal::ZERO
-            && let Some(floor) = peak.checked_mul(keep(limit))
+            && let Some(floor) = floor_below(peak, limit)
             && equity <= floor
             && !s.kill_switch.engaged
         {
@@ -153,7 +158,6 @@ impl RiskManager {
     /// the state is not complete enough to say.
     fn quiet_band(&self, today: i64) -> Option<QuietBand> {
         let s = &self.state;
-        let keep = |limit: Decimal| Decimal::ONE - limit;
         let (Some(start), Some(peak), Some(breaker_peak)) =
             (s.day_start_equity, s.peak_equity, s.breaker_peak)
         else {
@@ -162,12 +166,13 @@ impl RiskManager {
         if s.day != Some(today) {
             return None;
         }
+        // The same floors `update_equity` compares with.
         let floors = [
-            breaker_peak.checked_mul(keep(self.config.drawdown_limit_pct)),
-            start.checked_mul(keep(self.config.daily_loss_limit_pct)),
+            floor_below(breaker_peak, self.config.drawdown_limit_pct),
+            floor_below(start, self.config.daily_loss_limit_pct),
             self.config
                 .kill_switch_drawdown_pct
-                .and_then(|limit| peak.checked_mul(keep(limit))),
+                .and_then(|limit| floor_below(peak, limit)),
         ];
         let above = floors.into_iter().flatten().max()?;
         Some(QuietBand {

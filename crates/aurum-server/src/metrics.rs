@@ -290,8 +290,13 @@ pub fn write_writer(e: &mut Exposition, w: &WriterStatus) {
     )
     .duration_histogram(
         "aurum_writer_commit_seconds",
-        "Time to COMMIT (the durable flush).",
+        "Time to COMMIT (PostgreSQL: with the durable flush; SQLite: writing the WAL).",
         &w.commit_ms,
+    )
+    .duration_histogram(
+        "aurum_writer_sync_seconds",
+        "Time to flush the SQLite WAL to disk before acknowledging (none on PostgreSQL).",
+        &w.sync_ms,
     );
 }
 

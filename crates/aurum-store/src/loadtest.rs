@@ -6,6 +6,9 @@
 //!
 //! - `group`: aurum's writer (SQLite: one writer thread with group commit; PostgreSQL: the
 //!   batching writer).
+//! - `group-inline-flush`: the same writer with the SQLite WAL flushed inside every COMMIT
+//!   instead of on the durability thread (`[store.writer] background_flush = false`); on
+//!   PostgreSQL it is the same as `group`.
 //! - `per-fill-tx`: the Python original's last design: a pool of 10 + 20 connections, each fill
 //!   its own transaction on a pooled connection (SQLite: deferred `BEGIN`, 5 s busy timeout, as
 //!   Python's `sqlite3` does).
@@ -38,6 +41,8 @@ use std::time::{Duration, Instant};
 pub enum LoadMode {
     /// aurum's writer: group commit (SQLite) / batching writer (PostgreSQL).
     Group,
+    /// aurum's writer with the flush inside every COMMIT (`background_flush = false`).
+    GroupInlineFlush,
     /// One transaction per fill on a pooled connection (pool 10 + 20), the original's design.
     PerFillTx,
     /// A new connection per fill, the design before that.
@@ -49,10 +54,11 @@ impl std::str::FromStr for LoadMode {
     fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
         match s {
             "group" => Ok(LoadMode::Group),
+            "group-inline-flush" => Ok(LoadMode::GroupInlineFlush),
             "per-fill-tx" => Ok(LoadMode::PerFillTx),
             "connect-per-op" => Ok(LoadMode::ConnectPerOp),
             other => Err(format!(
-                "unknown load-test mode {other:?}; expected group, per-fill-tx or connect-per-op"
+                "unknown load-test mode {other:?}; expected group, group-inline-flush, per-fill-tx or connect-per-op"
             )),
         }
     }
@@ -62,6 +68,7 @@ impl std::fmt::Display for LoadMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             LoadMode::Group => "group",
+            LoadMode::GroupInlineFlush => "group-inline-flush",
             LoadMode::PerFillTx => "per-fill-tx",
             LoadMode::ConnectPerOp => "connect-per-op",
         })
@@ -381,7 +388,13 @@ pub async fn run(
     spec: &LoadSpec,
     progress: Arc<AtomicU64>,
 ) -> Result<LoadReport> {
-    let store = Store::open(config).await?;
+    let store = if spec.mode == LoadMode::GroupInlineFlush {
+        let mut inline = config.clone();
+        inline.writer.background_flush = false;
+        Store::open(&inline).await?
+    } else {
+        Store::open(config).await?
+    };
     let bot = format!("lt{}", now_ms());
     let plans = Arc::new(setup(&store, &bot, spec.writers).await?);
     let original_pool = PoolConfig {
@@ -390,7 +403,7 @@ pub async fn run(
         ..config.pool.clone()
     };
     let engine = match (spec.mode, DbUrl::parse(&config.url)?) {
-        (LoadMode::Group, _) => Engine::Group(store.clone()),
+        (LoadMode::Group | LoadMode::GroupInlineFlush, _) => Engine::Group(store.clone()),
         (LoadMode::PerFillTx, DbUrl::Sqlite(path)) => Engine::SqlitePool(
             Pool::new(ReadWriteManager { path }, original_pool)
                 .map_err(|e| StoreError::Task(e.to_string()))?,
@@ -448,7 +461,8 @@ pub async fn run(
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
     let pool = engine.pool_status();
-    let writer = matches!(spec.mode, LoadMode::Group).then(|| store.writer_status());
+    let writer = matches!(spec.mode, LoadMode::Group | LoadMode::GroupInlineFlush)
+        .then(|| store.writer_status());
     drop(engine);
 
     let (rows_verified, verification) = verify(&store, &bot, fills_ok, &plans).await?;

@@ -10,7 +10,9 @@ use common::*;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-async fn sixty_four_writers(url: String) {
+async fn sixty_four_writers(url: String, mode: LoadMode) {
+    // Only SQLite's default writer flushes on the durability thread.
+    let flushes_apart = url.starts_with("sqlite") && mode == LoadMode::Group;
     let config = StoreConfig {
         url,
         ..StoreConfig::default()
@@ -18,7 +20,7 @@ async fn sixty_four_writers(url: String) {
     let spec = LoadSpec {
         writers: 64,
         fills_per_writer: 60,
-        mode: LoadMode::Group,
+        mode,
     };
     let progress = Arc::new(AtomicU64::new(0));
     let report = loadtest::run(&config, &spec, progress.clone())
@@ -33,6 +35,7 @@ async fn sixty_four_writers(url: String) {
         (w.failed_total, w.rejected_total, w.busy_errors_total),
         (0, 0, 0)
     );
+    assert_eq!(w.sync_ms.count > 0, flushes_apart, "{:?}", w.sync_ms);
     // Group commit actually grouped: fewer transactions than requests.
     assert!(
         w.batches_total < w.requests_total,
@@ -45,7 +48,15 @@ async fn sixty_four_writers(url: String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_four_writers_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    sixty_four_writers(format!("sqlite://{}", dir.path().join("lt.db").display())).await;
+    let url = format!("sqlite://{}", dir.path().join("lt.db").display());
+    sixty_four_writers(url, LoadMode::Group).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_four_writers_on_sqlite_with_the_flush_inside_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("lt.db").display());
+    sixty_four_writers(url, LoadMode::GroupInlineFlush).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,7 +64,7 @@ async fn sixty_four_writers_on_postgres() {
     let Some(url) = pg_schema_url("lt64") else {
         return;
     };
-    sixty_four_writers(url).await;
+    sixty_four_writers(url, LoadMode::Group).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,43 +7,124 @@
 //! planner did not foresee, a full disk — the writer rolls the batch back and replays it with
 //! each request in its own SAVEPOINT, so one bad request still fails alone.
 
-use super::sql::{EQUITY_POINT_HEAD, EQUITY_POINT_TAIL, exec, values_sql, write_change};
+use super::sql::{EQUITY_POINT_HEAD, EQUITY_POINT_TAIL, values_sql, write_change};
+use super::text::decimal_text;
 use crate::batch::group;
 use crate::error::Result;
 use crate::plan::Change;
 use crate::rows;
+use aurum_core::{Decimal, Symbol};
 use rusqlite::Connection;
 use rusqlite::types::Value;
 use std::sync::LazyLock;
 
 /// Row counts a multi-row statement is prepared for; larger sets are cut into these chunks, so a
-/// table has at most this many distinct statements in the connection's cache.
+/// table has at most this many distinct statements.
 const CHUNKS: [usize; 4] = [64, 16, 4, 1];
 
-fn text(s: impl ToString) -> Value {
-    Value::Text(s.to_string())
+fn text(s: &str) -> Value {
+    Value::Text(s.to_owned())
 }
 
-fn opt_text<T: ToString>(s: Option<T>) -> Value {
-    s.map_or(Value::Null, |v| Value::Text(v.to_string()))
+fn opt_text(s: Option<&str>) -> Value {
+    s.map_or(Value::Null, text)
+}
+
+/// `BTC/USDT`, as `Symbol`'s `Display` writes it, without the formatting machinery.
+fn symbol(s: &Symbol) -> Value {
+    let (base, quote) = (s.base.as_str(), s.quote.as_str());
+    let mut out = String::with_capacity(base.len() + quote.len() + 1);
+    out.push_str(base);
+    out.push('/');
+    out.push_str(quote);
+    Value::Text(out)
+}
+
+fn dec(d: Decimal) -> Value {
+    Value::Text(decimal_text(d))
+}
+
+fn opt_dec(d: Option<Decimal>) -> Value {
+    d.map_or(Value::Null, dec)
+}
+
+/// The tables written with multi-row statements; each has its own statement slots.
+#[derive(Debug, Clone, Copy)]
+enum Table {
+    Orders,
+    Events,
+    Fills,
+    Positions,
+    Ledger,
+    Balances,
+    Equity,
+}
+
+const TABLES: usize = 7;
+
+/// The writer's multi-row statements, prepared once for the life of its connection.
+///
+/// rusqlite's statement cache looks a statement up by its SQL text: for these statements (up to
+/// 64 rows of placeholders, several KiB of SQL) hashing and comparing the text twice per
+/// execution cost more than binding the rows.
+pub(crate) struct Statements<'c> {
+    conn: &'c Connection,
+    slots: Vec<Option<rusqlite::Statement<'c>>>,
+}
+
+impl<'c> Statements<'c> {
+    /// No statement is prepared until it is first used.
+    pub fn new(conn: &'c Connection) -> Self {
+        Statements {
+            conn,
+            slots: (0..TABLES * CHUNKS.len()).map(|_| None).collect(),
+        }
+    }
+
+    /// The connection the statements belong to.
+    pub fn conn(&self) -> &'c Connection {
+        self.conn
+    }
+
+    fn get(
+        &mut self,
+        table: Table,
+        chunk: usize,
+        sql: &str,
+        context: &str,
+    ) -> Result<&mut rusqlite::Statement<'c>> {
+        let slot = &mut self.slots[table as usize * CHUNKS.len() + chunk];
+        if slot.is_none() {
+            let st = self
+                .conn
+                .prepare(sql)
+                .map_err(crate::error::StoreError::sqlite(context.to_string()))?;
+            *slot = Some(st);
+        }
+        slot.as_mut().ok_or_else(|| {
+            crate::error::StoreError::Task(format!("statement slot for {context} is empty"))
+        })
+    }
 }
 
 /// A multi-row statement prepared for each chunk size of [`CHUNKS`].
 struct MultiRow {
+    table: Table,
     cols: usize,
     sql: [String; CHUNKS.len()],
 }
 
 impl MultiRow {
-    fn new(head: &str, cols: usize, tail: &str) -> MultiRow {
+    fn new(table: Table, head: &str, cols: usize, tail: &str) -> MultiRow {
         MultiRow {
+            table,
             cols,
             sql: CHUNKS.map(|n| values_sql(head, cols, n, tail)),
         }
     }
 
     /// Inserts `values` (row-major, `cols` per row) in chunks.
-    fn write(&self, conn: &Connection, values: Vec<Value>, context: &str) -> Result<()> {
+    fn write(&self, st: &mut Statements<'_>, values: Vec<Value>, context: &str) -> Result<()> {
         let mut rest: &[Value] = &values;
         while !rest.is_empty() {
             let n_rows = rest.len() / self.cols;
@@ -52,12 +133,9 @@ impl MultiRow {
                 .position(|c| *c <= n_rows)
                 .unwrap_or(CHUNKS.len() - 1);
             let (now, later) = rest.split_at(CHUNKS[k] * self.cols);
-            exec(
-                conn,
-                &self.sql[k],
-                rusqlite::params_from_iter(now.iter()),
-                context,
-            )?;
+            st.get(self.table, k, &self.sql[k], context)?
+                .execute(rusqlite::params_from_iter(now.iter()))
+                .map_err(crate::error::StoreError::sqlite(context.to_string()))?;
             rest = later;
         }
         Ok(())
@@ -66,6 +144,7 @@ impl MultiRow {
 
 static ORDERS: LazyLock<MultiRow> = LazyLock::new(|| {
     MultiRow::new(
+        Table::Orders,
         &format!("INSERT INTO orders ({})", rows::ORDER_COLS),
         18,
         " ON CONFLICT (client_order_id) DO UPDATE SET status = excluded.status,
@@ -75,15 +154,24 @@ static ORDERS: LazyLock<MultiRow> = LazyLock::new(|| {
 });
 static EVENTS: LazyLock<MultiRow> = LazyLock::new(|| {
     MultiRow::new(
+        Table::Events,
         "INSERT INTO order_events (client_order_id, bot_id, status, exchange_order_id, detail, ts_ms)",
         6,
         "",
     )
 });
-static FILLS: LazyLock<MultiRow> =
-    LazyLock::new(|| MultiRow::new(&format!("INSERT INTO fills ({})", rows::FILL_COLS), 12, ""));
+static FILLS: LazyLock<MultiRow> = LazyLock::new(|| {
+    MultiRow::new(
+        Table::Fills,
+        &format!("INSERT INTO fills ({})", rows::FILL_COLS),
+        12,
+        "",
+    )
+});
 static POSITIONS: LazyLock<MultiRow> = LazyLock::new(|| {
     MultiRow::new(
+        Table::Positions,
+
         "INSERT INTO positions (bot_id, symbol, seq, quantity, cost_basis, bought_qty, bought_quote, avg_entry_price,
          realised_pnl, fees_quote, fill_count, opened_at_ms, closed_at_ms, dust_qty)",
         14,
@@ -97,6 +185,7 @@ static POSITIONS: LazyLock<MultiRow> = LazyLock::new(|| {
 });
 static LEDGER: LazyLock<MultiRow> = LazyLock::new(|| {
     MultiRow::new(
+        Table::Ledger,
         "INSERT INTO ledger (bot_id, asset, amount, kind, symbol, trade_id, note, ts_ms)",
         8,
         "",
@@ -104,6 +193,7 @@ static LEDGER: LazyLock<MultiRow> = LazyLock::new(|| {
 });
 static BALANCES: LazyLock<MultiRow> = LazyLock::new(|| {
     MultiRow::new(
+        Table::Balances,
         "INSERT INTO balances (bot_id, asset, amount, updated_at_ms)",
         4,
         " ON CONFLICT (bot_id, asset) DO UPDATE SET amount = excluded.amount, updated_at_ms = excluded.updated_at_ms",
@@ -111,11 +201,12 @@ static BALANCES: LazyLock<MultiRow> = LazyLock::new(|| {
 });
 
 static EQUITY: LazyLock<MultiRow> =
-    LazyLock::new(|| MultiRow::new(EQUITY_POINT_HEAD, 4, EQUITY_POINT_TAIL));
+    LazyLock::new(|| MultiRow::new(Table::Equity, EQUITY_POINT_HEAD, 4, EQUITY_POINT_TAIL));
 
 /// Writes every change of a batch. Kinds that are rare on the hot path (bots, engine state,
 /// market data, daily rows, runs) go through the single-row writer.
-pub(crate) fn write_batch(conn: &Connection, changes: &[Change]) -> Result<()> {
+pub(crate) fn write_batch(st: &mut Statements<'_>, changes: &[Change]) -> Result<()> {
+    let conn = st.conn;
     if changes.is_empty() {
         return Ok(());
     }
@@ -138,25 +229,27 @@ pub(crate) fn write_batch(conn: &Connection, changes: &[Change]) -> Result<()> {
                 text(i.client_order_id.as_str()),
                 text(&o.bot_id),
                 opt_text(o.exchange_order_id.as_deref()),
-                text(&i.symbol),
+                symbol(&i.symbol),
                 text(i.side.as_str()),
                 text(i.order_type.as_str()),
                 opt_text(i.time_in_force.map(|t| t.as_str())),
-                opt_text(i.quantity),
-                opt_text(i.quote_quantity),
-                opt_text(i.price),
-                opt_text(i.stop_price),
+                opt_dec(i.quantity),
+                opt_dec(i.quote_quantity),
+                opt_dec(i.price),
+                opt_dec(i.stop_price),
                 i.trailing_delta_bps
                     .map_or(Value::Null, |v| Value::Integer(i64::from(v))),
                 text(o.status.as_str()),
-                text(o.filled_qty),
-                text(o.filled_quote),
+                dec(o.filled_qty),
+                dec(o.filled_quote),
                 Value::Integer(i.created_at_ms),
                 Value::Integer(o.updated_at_ms),
-                opt_text(o.meta.as_ref()),
+                o.meta
+                    .as_ref()
+                    .map_or(Value::Null, |m| Value::Text(m.to_string())),
             ]);
         }
-        ORDERS.write(conn, values, "storing orders")?;
+        ORDERS.write(st, values, "storing orders")?;
     }
     if !g.events.is_empty() {
         let mut values = Vec::with_capacity(g.events.len() * 6);
@@ -170,7 +263,7 @@ pub(crate) fn write_batch(conn: &Connection, changes: &[Change]) -> Result<()> {
                 Value::Integer(e.ts_ms),
             ]);
         }
-        EVENTS.write(conn, values, "storing order events")?;
+        EVENTS.write(st, values, "storing order events")?;
     }
     if !g.fills.is_empty() {
         let mut values = Vec::with_capacity(g.fills.len() * 12);
@@ -178,20 +271,20 @@ pub(crate) fn write_batch(conn: &Connection, changes: &[Change]) -> Result<()> {
             let x = &f.fill;
             values.extend([
                 text(&f.bot_id),
-                text(&x.symbol),
+                symbol(&x.symbol),
                 text(&x.trade_id),
                 text(x.client_order_id.as_str()),
                 text(x.side.as_str()),
-                text(x.price),
-                text(x.quantity),
-                text(x.fee),
+                dec(x.price),
+                dec(x.quantity),
+                dec(x.fee),
                 text(x.fee_asset.as_str()),
-                text(f.realised_pnl),
+                dec(f.realised_pnl),
                 Value::Integer(f.position_seq),
                 Value::Integer(x.ts_ms),
             ]);
         }
-        FILLS.write(conn, values, "storing fills")?;
+        FILLS.write(st, values, "storing fills")?;
     }
     // Known positions before new ones (sorted by pair and holding period): closing holding #n
     // frees the "one open position per pair" slot that #n+1 of the same batch takes.
@@ -204,22 +297,22 @@ pub(crate) fn write_batch(conn: &Connection, changes: &[Change]) -> Result<()> {
             let p = &r.position;
             values.extend([
                 text(&r.bot_id),
-                text(&p.symbol),
+                symbol(&p.symbol),
                 Value::Integer(r.seq),
-                text(p.quantity),
-                text(p.cost_basis),
-                text(p.bought_qty),
-                text(p.bought_quote),
-                text(p.avg_entry_price()),
-                text(p.realised_pnl),
-                text(p.fees_quote),
+                dec(p.quantity),
+                dec(p.cost_basis),
+                dec(p.bought_qty),
+                dec(p.bought_quote),
+                dec(p.avg_entry_price()),
+                dec(p.realised_pnl),
+                dec(p.fees_quote),
                 Value::Integer(i64::from(p.fill_count)),
                 Value::Integer(p.opened_at_ms),
                 p.closed_at_ms.map_or(Value::Null, Value::Integer),
-                text(p.dust),
+                dec(p.dust),
             ]);
         }
-        POSITIONS.write(conn, values, "storing positions")?;
+        POSITIONS.write(st, values, "storing positions")?;
     }
     if !g.ledger.is_empty() {
         let mut values = Vec::with_capacity(g.ledger.len() * 8);
@@ -227,7 +320,7 @@ pub(crate) fn write_batch(conn: &Connection, changes: &[Change]) -> Result<()> {
             values.extend([
                 text(&l.bot_id),
                 text(l.entry.asset.as_str()),
-                text(l.entry.amount),
+                dec(l.entry.amount),
                 text(l.entry.kind.as_str()),
                 opt_text(l.symbol.as_deref()),
                 opt_text(l.trade_id.as_deref()),
@@ -235,7 +328,7 @@ pub(crate) fn write_batch(conn: &Connection, changes: &[Change]) -> Result<()> {
                 Value::Integer(l.entry.ts_ms),
             ]);
         }
-        LEDGER.write(conn, values, "appending to the ledger")?;
+        LEDGER.write(st, values, "appending to the ledger")?;
     }
     if !g.balances.is_empty() {
         let mut values = Vec::with_capacity(g.balances.len() * 4);
@@ -243,18 +336,18 @@ pub(crate) fn write_batch(conn: &Connection, changes: &[Change]) -> Result<()> {
             values.extend([
                 text(bot),
                 text(asset.as_str()),
-                text(amount),
+                dec(*amount),
                 Value::Integer(*ts),
             ]);
         }
-        BALANCES.write(conn, values, "storing balances")?;
+        BALANCES.write(st, values, "storing balances")?;
     }
     if !g.equity.is_empty() {
         let mut values = Vec::with_capacity(g.equity.len() * 4);
         for ((bot, ts), (equity, cash)) in &g.equity {
-            values.extend([text(bot), Value::Integer(*ts), text(equity), text(cash)]);
+            values.extend([text(bot), Value::Integer(*ts), dec(*equity), dec(*cash)]);
         }
-        EQUITY.write(conn, values, "storing equity points")?;
+        EQUITY.write(st, values, "storing equity points")?;
     }
     for c in changes {
         match c {
@@ -267,4 +360,17 @@ pub(crate) fn write_batch(conn: &Connection, changes: &[Change]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_symbol_is_stored_as_its_display_text() {
+        for (b, q) in [("BTC", "USDT"), ("1000SATS", "USDT"), ("ETH", "BTC")] {
+            let s = Symbol::new(b, q).expect("a valid pair");
+            assert_eq!(symbol(&s), Value::Text(s.to_string()));
+        }
+    }
 }

@@ -4,13 +4,15 @@
 //! The writer blocks for the first queued request, drains what else is queued (up to
 //! `max_batch`), runs them in one `BEGIN IMMEDIATE` transaction with each request in its own
 //! SAVEPOINT (a refused request is rolled back alone), COMMITs, and only then acknowledges every
-//! request of the batch. WAL with `synchronous=FULL`: an acknowledged write survives kill -9 and
-//! power loss. With a single writer there is no lock to wait for, so "database is locked" cannot
+//! request of the batch, once its durability thread has flushed the WAL to disk (see
+//! [`durability`]): an acknowledged write survives kill -9 and power loss. With a single writer there is no lock to wait for, so "database is locked" cannot
 //! happen; `busy_timeout` stays only as a backstop against outside processes.
 
 mod batch_write;
+mod durability;
 mod reads;
 pub(crate) mod sql;
+mod text;
 mod writer_thread;
 
 use crate::error::{Result, StoreError};
@@ -304,11 +306,17 @@ impl SqliteStore {
         .map_err(|e| StoreError::Task(e.to_string()))??;
 
         let metrics = Arc::new(WriterMetrics::new(&writer));
+        let durability = if writer.background_flush {
+            let delay = Duration::from_millis(writer.commit_delay_ms);
+            durability::attach(&conn, &path, metrics.clone(), delay)
+        } else {
+            None
+        };
         let (tx, rx) = tokio::sync::mpsc::channel(writer.queue_capacity.max(1));
         let thread_metrics = metrics.clone();
         let thread = std::thread::Builder::new()
             .name("aurum-sqlite-writer".into())
-            .spawn(move || writer_thread::run(conn, rx, thread_metrics, writer))
+            .spawn(move || writer_thread::run(conn, rx, thread_metrics, writer, durability))
             .map_err(|e| StoreError::Task(format!("cannot start the writer thread: {e}")))?;
         let readers = Pool::new(ReadOnlyManager { path: path.clone() }, pool).map_err(|e| {
             StoreError::Open {

@@ -1,6 +1,7 @@
 //! The SQLite writer thread: group commit with one savepoint per request.
 
-use super::batch_write::write_batch;
+use super::batch_write::{Statements, write_batch};
+use super::durability::{Durability, Ended};
 use super::sql::{SqliteState, run_op};
 use crate::error::{Result, StoreError};
 use crate::ops::WriteOutcome;
@@ -66,6 +67,10 @@ pub(crate) fn begin_immediate(conn: &Connection, metrics: Option<&WriterMetrics>
 
 /// The writer loop: runs until every producer handle is gone and the queue is empty.
 ///
+/// With `durability`, a committed batch goes to the durability thread, which acknowledges it
+/// once the WAL is on disk, while this thread goes on with the next batch; without, the
+/// connection flushes in every COMMIT and the batch is acknowledged right after it.
+///
 /// The writer is the only connection that writes this file (another one would show up in
 /// `PRAGMA data_version`), so it keeps the rows it has loaded or written cached between
 /// batches; the cache is dropped whenever another connection committed or a batch failed, and
@@ -75,10 +80,17 @@ pub(crate) fn run(
     mut rx: mpsc::Receiver<Request>,
     metrics: Arc<WriterMetrics>,
     config: WriterConfig,
+    durability: Option<Durability>,
 ) {
     let max_batch = config.max_batch.max(1);
+    // The slow-disk test hook sleeps where the flush happens: here only when COMMIT flushes.
+    let commit_delay = match &durability {
+        None => Duration::from_millis(config.commit_delay_ms),
+        Some(_) => Duration::ZERO,
+    };
     let mut batch: Vec<Request> = Vec::with_capacity(max_batch);
     let mut cache = Overlay::default();
+    let mut statements = Statements::new(&conn);
     let mut known_version = data_version(&conn).unwrap_or(0);
     let mut peak_batch = 1usize;
     let mut since_checkpoint = 0u32;
@@ -87,14 +99,26 @@ pub(crate) fn run(
             Some(r) => r,
             None => {
                 // Idle (nothing arrived within the linger): a good moment to checkpoint, when
-                // enough was written since the last one to be worth an fsync of the database.
-                if since_checkpoint >= CHECKPOINT_IDLE_BATCHES {
-                    checkpoint(&conn);
-                    since_checkpoint = 0;
+                // enough was written since the last one to be worth an fsync of the database
+                // and every batch is flushed (producers still waiting for a flush would wait
+                // for the checkpoint too).
+                let mut early = None;
+                if since_checkpoint >= CHECKPOINT_IDLE_BATCHES && !stopped(durability.as_ref()) {
+                    match settle(&mut rx, durability.as_ref()) {
+                        Settled::Quiet => {
+                            checkpoint(&conn);
+                            since_checkpoint = 0;
+                        }
+                        Settled::Request(r) => early = Some(*r),
+                        Settled::StillFlushing => {}
+                    }
                 }
-                match rx.blocking_recv() {
+                match early {
                     Some(r) => r,
-                    None => break,
+                    None => match rx.blocking_recv() {
+                        Some(r) => r,
+                        None => break,
+                    },
                 }
             }
         };
@@ -115,11 +139,19 @@ pub(crate) fn run(
         metrics
             .queue_depth
             .fetch_sub(batch.len() as i64, Ordering::Relaxed);
+        if let Some(why) = durability.as_ref().and_then(Durability::failure) {
+            let results = batch
+                .iter()
+                .map(|_| Err(StoreError::Commit(why.to_string())))
+                .collect();
+            acknowledge(&metrics, std::mem::take(&mut batch), results);
+            continue;
+        }
         let results = run_batch(
-            &conn,
+            &mut statements,
             &batch,
             &metrics,
-            &config,
+            commit_delay,
             &mut cache,
             &mut known_version,
         );
@@ -130,15 +162,28 @@ pub(crate) fn run(
             cache.clear();
         }
         cache.trim(CACHE_LIMIT);
-        acknowledge(&metrics, std::mem::take(&mut batch), results);
+        let ended = Ended {
+            batch: std::mem::take(&mut batch),
+            results,
+        };
+        match &durability {
+            Some(d) => d.submit(&metrics, ended),
+            None => acknowledge(&metrics, ended.batch, ended.results),
+        }
         since_checkpoint += 1;
         if since_checkpoint >= CHECKPOINT_EVERY_BATCHES {
             checkpoint(&conn);
             since_checkpoint = 0;
         }
     }
+    // After a failed flush the page cache cannot be trusted: the log stays as it is for the
+    // next opener's recovery instead of being copied into the database.
+    let stopped = stopped(durability.as_ref());
+    if let Some(d) = durability {
+        d.finish();
+    }
     // Leave the WAL small for the next opener; failure here loses nothing.
-    if since_checkpoint > 0 {
+    if since_checkpoint > 0 && !stopped {
         checkpoint(&conn);
     }
 }
@@ -157,6 +202,49 @@ fn next_request(rx: &mut mpsc::Receiver<Request>) -> Option<Request> {
         }
     }
     None
+}
+
+/// Whether a failed flush has stopped the store's writes.
+fn stopped(durability: Option<&Durability>) -> bool {
+    durability.is_some_and(|d| d.failure().is_some())
+}
+
+/// How long an idle writer waits for the durability thread to acknowledge everything before it
+/// checkpoints; a flush slower than this leaves the checkpoint to a later idle moment.
+const SETTLE_WAIT: Duration = Duration::from_millis(20);
+
+/// How long the queue must then stay empty: producers just acknowledged send their next request
+/// within a fraction of a millisecond, and a checkpoint started under their feet would make them
+/// wait for its fsyncs.
+const QUIET: Duration = Duration::from_millis(2);
+
+/// What an idle writer found while waiting for the last flush.
+enum Settled {
+    /// Every batch is acknowledged and the queue stayed empty for [`QUIET`].
+    Quiet,
+    /// A request arrived first (it is the next batch's first).
+    Request(Box<Request>),
+    /// The flush took longer than [`SETTLE_WAIT`].
+    StillFlushing,
+}
+
+fn settle(rx: &mut mpsc::Receiver<Request>, durability: Option<&Durability>) -> Settled {
+    let started = Instant::now();
+    let mut flushed_at = None;
+    loop {
+        if let Ok(r) = rx.try_recv() {
+            return Settled::Request(Box::new(r));
+        }
+        let now = Instant::now();
+        match flushed_at {
+            None if durability.is_none_or(Durability::is_idle) => flushed_at = Some(now),
+            None if now - started >= SETTLE_WAIT => return Settled::StillFlushing,
+            None => {}
+            Some(at) if now - at >= QUIET => return Settled::Quiet,
+            Some(_) => {}
+        }
+        std::thread::sleep(Duration::from_micros(50));
+    }
 }
 
 fn drain(rx: &mut mpsc::Receiver<Request>, batch: &mut Vec<Request>, max_batch: usize) {
@@ -182,13 +270,14 @@ fn checkpoint(conn: &Connection) {
 /// fail anyway, the batch is rolled back and replayed with each request in its own SAVEPOINT,
 /// so one bad request fails alone.
 fn run_batch(
-    conn: &Connection,
+    statements: &mut Statements<'_>,
     batch: &[Request],
     metrics: &WriterMetrics,
-    config: &WriterConfig,
+    commit_delay: Duration,
     overlay: &mut Overlay,
     known_version: &mut i64,
 ) -> Vec<Result<WriteOutcome>> {
+    let conn = statements.conn();
     let fail_all = |why: String| {
         batch
             .iter()
@@ -226,7 +315,7 @@ fn run_batch(
             }
         }
     }
-    if let Err(e) = write_batch(conn, &changes) {
+    if let Err(e) = write_batch(statements, &changes) {
         tracing::warn!("batch write failed ({e}); replaying the batch one request per savepoint");
         metrics.replays_total.fetch_add(1, Ordering::Relaxed);
         rollback(conn);
@@ -242,8 +331,8 @@ fn run_batch(
             }
         }
     }
-    if config.commit_delay_ms > 0 {
-        std::thread::sleep(Duration::from_millis(config.commit_delay_ms));
+    if !commit_delay.is_zero() {
+        std::thread::sleep(commit_delay);
     }
     let started = Instant::now();
     let committed = conn.execute_batch("COMMIT");

@@ -94,7 +94,7 @@ pub async fn run(command: DbCommand, config: AppConfig) -> Result<ExitCode> {
                     status.pool.acquire_wait_ms.p99
                 );
                 crate::say!(
-                    "Writer: queue {} of {}, {} batches, {} requests ({} refused, {} failed), busy errors {}, batch p50 {:.0} p99 {:.0}, commit p99 {:.3} ms",
+                    "Writer: queue {} of {}, {} batches, {} requests ({} refused, {} failed), busy errors {}, batch p50 {:.0} p99 {:.0}, commit p99 {:.3} ms, flush p99 {:.3} ms",
                     w.queue_depth,
                     w.queue_capacity,
                     w.batches_total,
@@ -104,7 +104,8 @@ pub async fn run(command: DbCommand, config: AppConfig) -> Result<ExitCode> {
                     w.busy_errors_total,
                     w.batch_size.p50,
                     w.batch_size.p99,
-                    w.commit_ms.p99
+                    w.commit_ms.p99,
+                    w.sync_ms.p99
                 );
                 let r = &status.rows;
                 crate::say!(

@@ -7,6 +7,7 @@
 //! planner did not foresee, a full disk — the writer rolls the batch back and replays it with
 //! each request in its own SAVEPOINT, so one bad request still fails alone.
 
+use super::in_place::InPlace;
 use super::sql::{EQUITY_POINT_HEAD, EQUITY_POINT_TAIL, values_sql, write_change};
 use super::text::decimal_text;
 use crate::batch::group;
@@ -67,9 +68,10 @@ const TABLES: usize = 7;
 /// rusqlite's statement cache looks a statement up by its SQL text: for these statements (up to
 /// 64 rows of placeholders, several KiB of SQL) hashing and comparing the text twice per
 /// execution cost more than binding the rows.
+/// They bind their text in place ([`InPlace`]) instead of copying it.
 pub(crate) struct Statements<'c> {
     conn: &'c Connection,
-    slots: Vec<Option<rusqlite::Statement<'c>>>,
+    slots: Vec<Option<InPlace<'c>>>,
 }
 
 impl<'c> Statements<'c> {
@@ -92,12 +94,10 @@ impl<'c> Statements<'c> {
         chunk: usize,
         sql: &str,
         context: &str,
-    ) -> Result<&mut rusqlite::Statement<'c>> {
+    ) -> Result<&mut InPlace<'c>> {
         let slot = &mut self.slots[table as usize * CHUNKS.len() + chunk];
         if slot.is_none() {
-            let st = self
-                .conn
-                .prepare(sql)
+            let st = InPlace::prepare(self.conn, sql)
                 .map_err(crate::error::StoreError::sqlite(context.to_string()))?;
             *slot = Some(st);
         }
@@ -134,7 +134,7 @@ impl MultiRow {
                 .unwrap_or(CHUNKS.len() - 1);
             let (now, later) = rest.split_at(CHUNKS[k] * self.cols);
             st.get(self.table, k, &self.sql[k], context)?
-                .execute(rusqlite::params_from_iter(now.iter()))
+                .execute(now)
                 .map_err(crate::error::StoreError::sqlite(context.to_string()))?;
             rest = later;
         }

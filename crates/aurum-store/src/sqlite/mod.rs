@@ -10,6 +10,7 @@
 
 mod batch_write;
 mod durability;
+mod in_place;
 mod reads;
 pub(crate) mod sql;
 mod text;

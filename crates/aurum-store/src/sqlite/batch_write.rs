@@ -7,46 +7,59 @@
 //! planner did not foresee, a full disk — the writer rolls the batch back and replays it with
 //! each request in its own SAVEPOINT, so one bad request still fails alone.
 
-use super::in_place::InPlace;
+use super::in_place::{InPlace, Param};
 use super::sql::{EQUITY_POINT_HEAD, EQUITY_POINT_TAIL, values_sql, write_change};
-use super::text::decimal_text;
+use super::text::write_decimal;
 use crate::batch::group;
 use crate::error::Result;
 use crate::plan::Change;
 use crate::rows;
 use aurum_core::{Decimal, Symbol};
 use rusqlite::Connection;
-use rusqlite::types::Value;
 use std::sync::LazyLock;
 
 /// Row counts a multi-row statement is prepared for; larger sets are cut into these chunks, so a
 /// table has at most this many distinct statements.
 const CHUNKS: [usize; 4] = [64, 16, 4, 1];
 
-fn text(s: &str) -> Value {
-    Value::Text(s.to_owned())
+fn text(s: &str) -> Param<'_> {
+    Param::Text(s)
 }
 
-fn opt_text(s: Option<&str>) -> Value {
-    s.map_or(Value::Null, text)
+fn opt_text(s: Option<&str>) -> Param<'_> {
+    s.map_or(Param::Null, Param::Text)
 }
 
-/// `BTC/USDT`, as `Symbol`'s `Display` writes it, without the formatting machinery.
-fn symbol(s: &Symbol) -> Value {
-    let (base, quote) = (s.base.as_str(), s.quote.as_str());
-    let mut out = String::with_capacity(base.len() + quote.len() + 1);
-    out.push_str(base);
-    out.push('/');
-    out.push_str(quote);
-    Value::Text(out)
+fn int(n: i64) -> Param<'static> {
+    Param::Int(n)
 }
 
-fn dec(d: Decimal) -> Value {
-    Value::Text(decimal_text(d))
+/// `d` formatted into the batch's text buffer.
+fn dec(buf: &mut String, d: Decimal) -> Param<'static> {
+    let start = buf.len();
+    write_decimal(buf, d);
+    Param::Buffered(start, buf.len())
 }
 
-fn opt_dec(d: Option<Decimal>) -> Value {
-    d.map_or(Value::Null, dec)
+fn opt_dec(buf: &mut String, d: Option<Decimal>) -> Param<'static> {
+    d.map_or(Param::Null, |d| dec(buf, d))
+}
+
+/// `BTC/USDT`, as `Symbol`'s `Display` writes it, into the batch's text buffer.
+fn symbol(buf: &mut String, s: &Symbol) -> Param<'static> {
+    let start = buf.len();
+    buf.push_str(s.base.as_str());
+    buf.push('/');
+    buf.push_str(s.quote.as_str());
+    Param::Buffered(start, buf.len())
+}
+
+/// Anything else shown as text (an order's JSON meta), into the batch's text buffer.
+fn shown(buf: &mut String, v: &impl std::fmt::Display) -> Param<'static> {
+    use std::fmt::Write;
+    let start = buf.len();
+    let _ = write!(buf, "{v}");
+    Param::Buffered(start, buf.len())
 }
 
 /// The tables written with multi-row statements; each has its own statement slots.
@@ -123,9 +136,15 @@ impl MultiRow {
         }
     }
 
-    /// Inserts `values` (row-major, `cols` per row) in chunks.
-    fn write(&self, st: &mut Statements<'_>, values: Vec<Value>, context: &str) -> Result<()> {
-        let mut rest: &[Value] = &values;
+    /// Inserts `values` (row-major, `cols` per row, buffered text in `buf`) in chunks.
+    fn write(
+        &self,
+        st: &mut Statements<'_>,
+        values: &[Param<'_>],
+        buf: &str,
+        context: &str,
+    ) -> Result<()> {
+        let mut rest = values;
         while !rest.is_empty() {
             let n_rows = rest.len() / self.cols;
             let k = CHUNKS
@@ -134,7 +153,7 @@ impl MultiRow {
                 .unwrap_or(CHUNKS.len() - 1);
             let (now, later) = rest.split_at(CHUNKS[k] * self.cols);
             st.get(self.table, k, &self.sql[k], context)?
-                .execute(now)
+                .execute(now, buf)
                 .map_err(crate::error::StoreError::sqlite(context.to_string()))?;
             rest = later;
         }
@@ -171,7 +190,6 @@ static FILLS: LazyLock<MultiRow> = LazyLock::new(|| {
 static POSITIONS: LazyLock<MultiRow> = LazyLock::new(|| {
     MultiRow::new(
         Table::Positions,
-
         "INSERT INTO positions (bot_id, symbol, seq, quantity, cost_basis, bought_qty, bought_quote, avg_entry_price,
          realised_pnl, fees_quote, fill_count, opened_at_ms, closed_at_ms, dust_qty)",
         14,
@@ -216,6 +234,8 @@ pub(crate) fn write_batch(st: &mut Statements<'_>, changes: &[Change]) -> Result
         }
     }
     let g = group(changes);
+    // Text formatted for this batch (decimals, pairs), bound from here without a copy.
+    let mut buf = String::new();
 
     // Orders: the full row after the batch; new ones inserted, known ones updated in place.
     if !g.orders.is_empty() {
@@ -229,27 +249,28 @@ pub(crate) fn write_batch(st: &mut Statements<'_>, changes: &[Change]) -> Result
                 text(i.client_order_id.as_str()),
                 text(&o.bot_id),
                 opt_text(o.exchange_order_id.as_deref()),
-                symbol(&i.symbol),
+                symbol(&mut buf, &i.symbol),
                 text(i.side.as_str()),
                 text(i.order_type.as_str()),
                 opt_text(i.time_in_force.map(|t| t.as_str())),
-                opt_dec(i.quantity),
-                opt_dec(i.quote_quantity),
-                opt_dec(i.price),
-                opt_dec(i.stop_price),
+                opt_dec(&mut buf, i.quantity),
+                opt_dec(&mut buf, i.quote_quantity),
+                opt_dec(&mut buf, i.price),
+                opt_dec(&mut buf, i.stop_price),
                 i.trailing_delta_bps
-                    .map_or(Value::Null, |v| Value::Integer(i64::from(v))),
+                    .map_or(Param::Null, |v| int(i64::from(v))),
                 text(o.status.as_str()),
-                dec(o.filled_qty),
-                dec(o.filled_quote),
-                Value::Integer(i.created_at_ms),
-                Value::Integer(o.updated_at_ms),
-                o.meta
-                    .as_ref()
-                    .map_or(Value::Null, |m| Value::Text(m.to_string())),
+                dec(&mut buf, o.filled_qty),
+                dec(&mut buf, o.filled_quote),
+                int(i.created_at_ms),
+                int(o.updated_at_ms),
+                match &o.meta {
+                    Some(m) => shown(&mut buf, m),
+                    None => Param::Null,
+                },
             ]);
         }
-        ORDERS.write(st, values, "storing orders")?;
+        ORDERS.write(st, &values, &buf, "storing orders")?;
     }
     if !g.events.is_empty() {
         let mut values = Vec::with_capacity(g.events.len() * 6);
@@ -260,10 +281,10 @@ pub(crate) fn write_batch(st: &mut Statements<'_>, changes: &[Change]) -> Result
                 text(e.status.as_str()),
                 opt_text(e.exchange_order_id.as_deref()),
                 opt_text(e.detail.as_deref()),
-                Value::Integer(e.ts_ms),
+                int(e.ts_ms),
             ]);
         }
-        EVENTS.write(st, values, "storing order events")?;
+        EVENTS.write(st, &values, &buf, "storing order events")?;
     }
     if !g.fills.is_empty() {
         let mut values = Vec::with_capacity(g.fills.len() * 12);
@@ -271,20 +292,20 @@ pub(crate) fn write_batch(st: &mut Statements<'_>, changes: &[Change]) -> Result
             let x = &f.fill;
             values.extend([
                 text(&f.bot_id),
-                symbol(&x.symbol),
+                symbol(&mut buf, &x.symbol),
                 text(&x.trade_id),
                 text(x.client_order_id.as_str()),
                 text(x.side.as_str()),
-                dec(x.price),
-                dec(x.quantity),
-                dec(x.fee),
+                dec(&mut buf, x.price),
+                dec(&mut buf, x.quantity),
+                dec(&mut buf, x.fee),
                 text(x.fee_asset.as_str()),
-                dec(f.realised_pnl),
-                Value::Integer(f.position_seq),
-                Value::Integer(x.ts_ms),
+                dec(&mut buf, f.realised_pnl),
+                int(f.position_seq),
+                int(x.ts_ms),
             ]);
         }
-        FILLS.write(st, values, "storing fills")?;
+        FILLS.write(st, &values, &buf, "storing fills")?;
     }
     // Known positions before new ones (sorted by pair and holding period): closing holding #n
     // frees the "one open position per pair" slot that #n+1 of the same batch takes.
@@ -297,22 +318,22 @@ pub(crate) fn write_batch(st: &mut Statements<'_>, changes: &[Change]) -> Result
             let p = &r.position;
             values.extend([
                 text(&r.bot_id),
-                symbol(&p.symbol),
-                Value::Integer(r.seq),
-                dec(p.quantity),
-                dec(p.cost_basis),
-                dec(p.bought_qty),
-                dec(p.bought_quote),
-                dec(p.avg_entry_price()),
-                dec(p.realised_pnl),
-                dec(p.fees_quote),
-                Value::Integer(i64::from(p.fill_count)),
-                Value::Integer(p.opened_at_ms),
-                p.closed_at_ms.map_or(Value::Null, Value::Integer),
-                dec(p.dust),
+                symbol(&mut buf, &p.symbol),
+                int(r.seq),
+                dec(&mut buf, p.quantity),
+                dec(&mut buf, p.cost_basis),
+                dec(&mut buf, p.bought_qty),
+                dec(&mut buf, p.bought_quote),
+                dec(&mut buf, p.avg_entry_price()),
+                dec(&mut buf, p.realised_pnl),
+                dec(&mut buf, p.fees_quote),
+                int(i64::from(p.fill_count)),
+                int(p.opened_at_ms),
+                p.closed_at_ms.map_or(Param::Null, int),
+                dec(&mut buf, p.dust),
             ]);
         }
-        POSITIONS.write(st, values, "storing positions")?;
+        POSITIONS.write(st, &values, &buf, "storing positions")?;
     }
     if !g.ledger.is_empty() {
         let mut values = Vec::with_capacity(g.ledger.len() * 8);
@@ -320,15 +341,15 @@ pub(crate) fn write_batch(st: &mut Statements<'_>, changes: &[Change]) -> Result
             values.extend([
                 text(&l.bot_id),
                 text(l.entry.asset.as_str()),
-                dec(l.entry.amount),
+                dec(&mut buf, l.entry.amount),
                 text(l.entry.kind.as_str()),
                 opt_text(l.symbol.as_deref()),
                 opt_text(l.trade_id.as_deref()),
                 opt_text(l.note.as_deref()),
-                Value::Integer(l.entry.ts_ms),
+                int(l.entry.ts_ms),
             ]);
         }
-        LEDGER.write(st, values, "appending to the ledger")?;
+        LEDGER.write(st, &values, &buf, "appending to the ledger")?;
     }
     if !g.balances.is_empty() {
         let mut values = Vec::with_capacity(g.balances.len() * 4);
@@ -336,18 +357,23 @@ pub(crate) fn write_batch(st: &mut Statements<'_>, changes: &[Change]) -> Result
             values.extend([
                 text(bot),
                 text(asset.as_str()),
-                dec(*amount),
-                Value::Integer(*ts),
+                dec(&mut buf, *amount),
+                int(*ts),
             ]);
         }
-        BALANCES.write(st, values, "storing balances")?;
+        BALANCES.write(st, &values, &buf, "storing balances")?;
     }
     if !g.equity.is_empty() {
         let mut values = Vec::with_capacity(g.equity.len() * 4);
         for ((bot, ts), (equity, cash)) in &g.equity {
-            values.extend([text(bot), Value::Integer(*ts), dec(*equity), dec(*cash)]);
+            values.extend([
+                text(bot),
+                int(*ts),
+                dec(&mut buf, *equity),
+                dec(&mut buf, *cash),
+            ]);
         }
-        EQUITY.write(st, values, "storing equity points")?;
+        EQUITY.write(st, &values, &buf, "storing equity points")?;
     }
     for c in changes {
         match c {
@@ -368,9 +394,13 @@ mod tests {
 
     #[test]
     fn a_symbol_is_stored_as_its_display_text() {
+        let mut buf = String::from("x");
         for (b, q) in [("BTC", "USDT"), ("1000SATS", "USDT"), ("ETH", "BTC")] {
             let s = Symbol::new(b, q).expect("a valid pair");
-            assert_eq!(symbol(&s), Value::Text(s.to_string()));
+            let Param::Buffered(start, end) = symbol(&mut buf, &s) else {
+                panic!("a pair is formatted into the buffer");
+            };
+            assert_eq!(&buf[start..end], s.to_string());
         }
     }
 }

@@ -7,9 +7,17 @@
 
 use aurum_core::Decimal;
 
-/// `d` as `d.to_string()` writes it: an optional `-` (also for a negative zero), the integer
-/// digits (at least one), and exactly `d.scale()` fractional digits after a `.`.
+/// [`write_decimal`] into a new string.
+#[cfg(test)]
 pub(crate) fn decimal_text(d: Decimal) -> String {
+    let mut out = String::new();
+    write_decimal(&mut out, d);
+    out
+}
+
+/// Appends `d` to `out` as `d.to_string()` writes it: an optional `-` (also for a negative zero), the integer
+/// digits (at least one), and exactly `d.scale()` fractional digits after a `.`.
+pub(crate) fn write_decimal(out: &mut String, d: Decimal) {
     let scale = d.scale() as usize;
     let mantissa = d.mantissa().unsigned_abs();
     let mut buf = itoa::Buffer::new();
@@ -18,7 +26,7 @@ pub(crate) fn decimal_text(d: Decimal) -> String {
     } else {
         buf.format(mantissa)
     };
-    let mut out = String::with_capacity(digits.len() + scale + 3);
+    out.reserve(digits.len() + scale + 3);
     if d.is_sign_negative() {
         out.push('-');
     }
@@ -35,7 +43,6 @@ pub(crate) fn decimal_text(d: Decimal) -> String {
         }
         out.push_str(&digits[whole..]);
     }
-    out
 }
 
 #[cfg(test)]

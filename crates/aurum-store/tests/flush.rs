@@ -5,7 +5,7 @@
 mod common;
 
 use aurum_core::Asset;
-use aurum_store::{Store, StoreConfig, WriterConfig};
+use aurum_store::{Store, StoreConfig, WriterConfig, WriterStatus};
 use common::*;
 use std::path::Path;
 
@@ -31,41 +31,46 @@ async fn usdt(store: &Store) -> Option<aurum_core::Decimal> {
         .copied()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_batch_is_acknowledged_after_a_flush_on_the_durability_thread() {
+/// Registers a bot and deposits `amount` in two writes, one after the other (so two batches),
+/// and returns the writer's figures; then checks that the deposit is there after a reopen.
+async fn two_writes_survive_a_reopen(background_flush: bool, amount: &str) -> WriterStatus {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("flush.db");
-    let store = open(&db, true).await;
+    let store = open(&db, background_flush).await;
     ok(&store, bot("b")).await;
-    ok(&store, deposit("b", "100.5")).await;
+    ok(&store, deposit("b", amount)).await;
     let w = store.writer_status();
-    // One after the other, so two batches; each committed something and waited for its flush.
-    assert_eq!(w.batches_total, 2);
-    assert_eq!(w.sync_ms.count, 2);
-    assert_eq!(usdt(&store).await, Some(dec("100.5")));
     store.close().await;
 
-    let store = open(&db, true).await;
-    assert_eq!(usdt(&store).await, Some(dec("100.5")));
+    let store = open(&db, background_flush).await;
+    assert_eq!(usdt(&store).await, Some(dec(amount)));
     store.close().await;
+    w
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_batch_is_acknowledged_after_a_flush_on_the_durability_thread() {
+    let w = two_writes_survive_a_reopen(true, "100.5").await;
+    // Each batch committed something and waited for its own flush.
+    assert_eq!(w.batches_total, 2);
+    assert_eq!(w.sync_ms.count, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_background_flush_every_commit_flushes_by_itself() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("inline.db");
-    let store = open(&db, false).await;
-    ok(&store, bot("b")).await;
-    ok(&store, deposit("b", "7")).await;
-    let w = store.writer_status();
+    let w = two_writes_survive_a_reopen(false, "7").await;
     assert_eq!(w.batches_total, 2);
     assert_eq!(w.sync_ms.count, 0, "no flush on a separate thread");
     assert_eq!(w.commit_ms.count, 2);
-    store.close().await;
+}
 
-    let store = open(&db, false).await;
-    assert_eq!(usdt(&store).await, Some(dec("7")));
-    store.close().await;
+/// The error of a deposit the store does not acknowledge.
+async fn failed_deposit(store: &Store, amount: &str) -> String {
+    store
+        .write(deposit("b", amount))
+        .await
+        .unwrap_err()
+        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -82,11 +87,7 @@ async fn a_replaced_write_ahead_log_stops_the_store_and_keeps_what_was_acknowled
     // about what a restart finds, so the write is not acknowledged.
     std::fs::rename(&wal, &moved).unwrap();
     std::fs::copy(&moved, &wal).unwrap();
-    let err = store
-        .write(deposit("b", "5"))
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = failed_deposit(&store, "5").await;
     assert!(
         err.contains("write-ahead log") && err.contains("replaced") && err.contains("stops"),
         "{err}"
@@ -95,11 +96,7 @@ async fn a_replaced_write_ahead_log_stops_the_store_and_keeps_what_was_acknowled
     // Even with the original back, the store stays stopped: nothing is written any more.
     std::fs::remove_file(&wal).unwrap();
     std::fs::rename(&moved, &wal).unwrap();
-    let again = store
-        .write(deposit("b", "7"))
-        .await
-        .unwrap_err()
-        .to_string();
+    let again = failed_deposit(&store, "7").await;
     assert_eq!(again, err);
     assert_eq!(store.writer_status().failed_total, 2);
     store.close().await;

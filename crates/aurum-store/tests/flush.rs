@@ -100,6 +100,9 @@ async fn a_replaced_write_ahead_log_stops_the_store_and_keeps_what_was_acknowled
     assert_eq!(again, err);
     assert_eq!(store.writer_status().failed_total, 2);
     store.close().await;
+    // A stopped store does not copy its log into the database at close: the log is left for
+    // the next opener's recovery.
+    assert!(std::fs::metadata(&wal).unwrap().len() > 0);
 
     // The acknowledged deposit is there; the refused-after-failure one never reached the file.
     // (The 5 was committed to the original log before its flush failed, so it may be there.)

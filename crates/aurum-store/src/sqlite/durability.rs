@@ -72,7 +72,12 @@ impl Durability {
         flush_delay: Duration,
     ) -> std::io::Result<Durability> {
         let path = wal_path(db);
-        let wal = File::open(&path)?;
+        // Write access, though nothing is written through it: some platforms (Windows) flush
+        // only handles that may write.
+        let wal = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)?;
         let (tx, rx) = mpsc::channel();
         let failure = Arc::new(OnceLock::new());
         let pending = Arc::new(AtomicUsize::new(0));
@@ -125,9 +130,11 @@ impl Durability {
         }
     }
 
-    /// Waits until every submitted batch is acknowledged and stops the thread.
-    pub fn finish(mut self) {
+    /// Waits until every submitted batch is acknowledged and stops the thread; true when a
+    /// flush failed (the store stopped writing).
+    pub fn finish(mut self) -> bool {
         self.stop();
+        self.failure().is_some()
     }
 
     fn stop(&mut self) {

@@ -93,11 +93,17 @@ impl<'c> InPlace<'c> {
             let text = match *v {
                 Param::Null | Param::Int(_) => None,
                 Param::Text(s) => Some(s),
-                Param::Buffered(start, end) => Some(
-                    buffer
-                        .get(start..end)
-                        .ok_or(rusqlite::Error::InvalidParameterCount(i + 1, self.params))?,
-                ),
+                Param::Buffered(start, end) => Some(buffer.get(start..end).ok_or_else(|| {
+                    rusqlite::Error::ToSqlConversionFailure(
+                        format!(
+                            "parameter {}: text {start}..{end} lies outside the batch's text \
+                             buffer of {} bytes",
+                            i + 1,
+                            buffer.len()
+                        )
+                        .into(),
+                    )
+                })?),
             };
             // SAFETY: `st` is valid and `idx` within its parameters. Text is bound
             // SQLITE_STATIC: it is read in place until `execute` clears the bindings, and both

@@ -8,6 +8,7 @@ use crate::ops::WriteOutcome;
 use crate::plan::Overlay;
 use crate::plan::plan;
 use crate::writer::{Request, WriterConfig, WriterMetrics, acknowledge, complete_group};
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -171,19 +172,20 @@ pub(crate) fn run(
             None => acknowledge(&metrics, ended.batch, ended.results),
         }
         since_checkpoint += 1;
-        if since_checkpoint >= CHECKPOINT_EVERY_BATCHES {
+        if since_checkpoint >= CHECKPOINT_EVERY_BATCHES && !stopped(durability.as_ref()) {
             checkpoint(&conn);
             since_checkpoint = 0;
         }
     }
-    // After a failed flush the page cache cannot be trusted: the log stays as it is for the
-    // next opener's recovery instead of being copied into the database.
-    let stopped = stopped(durability.as_ref());
-    if let Some(d) = durability {
-        d.finish();
-    }
-    // Leave the WAL small for the next opener; failure here loses nothing.
-    if since_checkpoint > 0 && !stopped {
+    // Every acknowledgement is out once the durability thread has finished.
+    let stopped = durability.is_some_and(Durability::finish);
+    if stopped {
+        // After a failed flush the page cache cannot be trusted: the log stays as it is for
+        // the next opener's recovery instead of being copied into the database, also when the
+        // connection closes.
+        let _ = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true);
+    } else if since_checkpoint > 0 {
+        // Leave the WAL small for the next opener; failure here loses nothing.
         checkpoint(&conn);
     }
 }

@@ -312,6 +312,14 @@ pub(crate) fn complete_group(
     }
 }
 
+/// The same failure, `why`, for each of `n` requests (a batch that could not be committed, or
+/// not be made durable).
+pub(crate) fn all_failed(n: usize, why: &str) -> Vec<Result<WriteOutcome>> {
+    (0..n)
+        .map(|_| Err(StoreError::Commit(why.to_string())))
+        .collect()
+}
+
 /// Sends each request its result and records the batch.
 pub(crate) fn acknowledge(
     metrics: &WriterMetrics,

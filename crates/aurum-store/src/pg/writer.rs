@@ -15,7 +15,7 @@ use crate::error::{Result, StoreError};
 use crate::model::{BacktestRunRecord, FillRecord, OptimizeRunRecord, OrderRecord, PositionRecord};
 use crate::ops::WriteOutcome;
 use crate::plan::{Change, NeededRows, Overlay, PositionSlot, SeededOnly, plan};
-use crate::writer::{GROUP_WAIT, Request, WriterConfig, WriterMetrics, acknowledge};
+use crate::writer::{GROUP_WAIT, Request, WriterConfig, WriterMetrics, acknowledge, all_failed};
 use aurum_core::{ClientOrderId, Decimal};
 use aurum_pool::{Pool, PooledConnection};
 use std::collections::HashMap;
@@ -142,12 +142,7 @@ async fn run_batch(
     metrics: &WriterMetrics,
     config: &WriterConfig,
 ) -> Vec<Result<WriteOutcome>> {
-    let fail_all = |why: String| {
-        batch
-            .iter()
-            .map(|_| Err(StoreError::Commit(why.clone())))
-            .collect::<Vec<_>>()
-    };
+    let fail_all = |why: String| all_failed(batch.len(), &why);
     let id = batch_id();
     let started = Instant::now();
     let mut backoff = Duration::from_millis(5);

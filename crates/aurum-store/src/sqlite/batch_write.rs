@@ -109,14 +109,13 @@ impl<'c> Statements<'c> {
         context: &str,
     ) -> Result<&mut InPlace<'c>> {
         let slot = &mut self.slots[table as usize * CHUNKS.len() + chunk];
-        if slot.is_none() {
-            let st = InPlace::prepare(self.conn, sql)
-                .map_err(crate::error::StoreError::sqlite(context.to_string()))?;
-            *slot = Some(st);
+        match slot {
+            Some(st) => Ok(st),
+            None => Ok(slot.insert(
+                InPlace::prepare(self.conn, sql)
+                    .map_err(crate::error::StoreError::sqlite(context.to_string()))?,
+            )),
         }
-        slot.as_mut().ok_or_else(|| {
-            crate::error::StoreError::Task(format!("statement slot for {context} is empty"))
-        })
     }
 }
 

@@ -19,9 +19,9 @@
 //! pages, so nothing written since can be trusted to be on disk. Every batch not yet
 //! acknowledged fails with the reason, and the writer refuses every later batch.
 
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 use crate::ops::WriteOutcome;
-use crate::writer::{Request, WriterMetrics, acknowledge};
+use crate::writer::{Request, WriterMetrics, acknowledge, all_failed};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -64,8 +64,8 @@ pub(crate) fn wal_path(db: &Path) -> PathBuf {
 
 impl Durability {
     /// Opens the WAL file of `db` (the writer's connection must already be in WAL mode, which
-    /// creates it) and starts the durability thread.
-    /// `flush_delay` is the `commit_delay_ms` test hook: a sleep before every flush.
+    /// creates it) and starts the durability thread. `flush_delay` is the `commit_delay_ms`
+    /// test hook: a sleep before every flush.
     pub fn start(
         db: &Path,
         metrics: Arc<WriterMetrics>,
@@ -112,20 +112,17 @@ impl Durability {
     /// Hands a batch whose transaction has ended to the durability thread, which acknowledges
     /// it once the disk holds it.
     pub fn submit(&self, metrics: &WriterMetrics, ended: Ended) {
-        let Some(tx) = &self.tx else {
-            return acknowledge(metrics, ended.batch, ended.results);
-        };
         self.pending.fetch_add(1, Ordering::AcqRel);
-        if let Err(mpsc::SendError(ended)) = tx.send(ended) {
+        let sent = match &self.tx {
+            Some(tx) => tx.send(ended).map_err(|mpsc::SendError(e)| e),
+            None => Err(ended),
+        };
+        if let Err(ended) = sent {
             self.pending.fetch_sub(1, Ordering::AcqRel);
             // The thread is gone (it cannot panic on its own; this is a backstop): nothing
             // flushed this batch, so it must not be acknowledged as durable.
-            let why = "the durability thread stopped; the write may not be on disk".to_string();
-            let results = ended
-                .results
-                .into_iter()
-                .map(|_| Err(StoreError::Commit(why.clone())))
-                .collect();
+            let why = "the durability thread stopped; the write may not be on disk";
+            let results = all_failed(ended.results.len(), why);
             acknowledge(metrics, ended.batch, results);
         }
     }
@@ -227,11 +224,7 @@ fn run(wal: File, path: PathBuf, rx: mpsc::Receiver<Ended>, shared: Shared) {
         for e in ended {
             let results = match failure.get() {
                 None => e.results,
-                Some(why) => e
-                    .results
-                    .into_iter()
-                    .map(|_| Err(StoreError::Commit(why.clone())))
-                    .collect(),
+                Some(why) => all_failed(e.results.len(), why),
             };
             acknowledge(&metrics, e.batch, results);
         }

@@ -113,7 +113,7 @@ fn preflight(path: &Path) -> Result<()> {
         // Without a `-wal` file the database is fully in the main file: read it as immutable so
         // SQLite creates no `-shm`/`-wal` beside it (nothing at all changes on disk). With one,
         // a plain read-only open sees the committed WAL content and the files already exist.
-        let wal = PathBuf::from(format!("{}-wal", path.display()));
+        let wal = durability::wal_path(path);
         let mode = if wal.exists() {
             "mode=ro"
         } else {

@@ -7,7 +7,9 @@ use crate::error::{Result, StoreError};
 use crate::ops::WriteOutcome;
 use crate::plan::Overlay;
 use crate::plan::plan;
-use crate::writer::{Request, WriterConfig, WriterMetrics, acknowledge, complete_group};
+use crate::writer::{
+    Request, WriterConfig, WriterMetrics, acknowledge, all_failed, complete_group,
+};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode};
 use std::sync::Arc;
@@ -141,10 +143,7 @@ pub(crate) fn run(
             .queue_depth
             .fetch_sub(batch.len() as i64, Ordering::Relaxed);
         if let Some(why) = durability.as_ref().and_then(Durability::failure) {
-            let results = batch
-                .iter()
-                .map(|_| Err(StoreError::Commit(why.to_string())))
-                .collect();
+            let results = all_failed(batch.len(), why);
             acknowledge(&metrics, std::mem::take(&mut batch), results);
             continue;
         }
@@ -280,12 +279,7 @@ fn run_batch(
     known_version: &mut i64,
 ) -> Vec<Result<WriteOutcome>> {
     let conn = statements.conn();
-    let fail_all = |why: String| {
-        batch
-            .iter()
-            .map(|_| Err(StoreError::Commit(why.clone())))
-            .collect()
-    };
+    let fail_all = |why: String| all_failed(batch.len(), &why);
     if let Err(e) = begin_immediate(conn, Some(metrics)) {
         return fail_all(e.to_string());
     }
